@@ -11,7 +11,7 @@ import { computeTip, type TipChoice } from '../../common/tips';
 import { inBackground } from '../core/background';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
-import { GatewayUnreachable, isGatewayError, unreadableAnswer } from '../gateway/errors';
+import { GatewayUnreachable, isGatewayError, LocalRefusal, unreadableAnswer } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { DeviceResult, GatewayPayment, GatewayRefund, NewPayment, PaymentGateway } from '../gateway/port';
 import {
@@ -1241,6 +1241,46 @@ export class CashierCommands {
     );
   }
 
+  /**
+   * The refusal of a refund naming no share that the gateway's own rule (drawRefund) cannot draw from
+   * the shares as the journal last read them, once the refunds queued before it are made (each as it
+   * names its shares, or drawn by the same rule): said on the amount, in the gateway's words, with
+   * what can be refunded instead. Null when it can be drawn, or the gateway has no such rule.
+   */
+  private undrawable(record: PaymentRecord, gateway: PaymentGateway, amount: number): HostError | null {
+    const splits = this.journal.splitsOf(record.id);
+    if (!gateway.drawRefund || splits.length === 0 || splits.some((split) => split.splitId === null)) return null;
+    const queued = this.journal
+      .operationsFor(record.id)
+      .filter((op) => op.kind === 'refund' && op.state === 'pending')
+      .map((op) => ({
+        amount: typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded,
+        splits: Array.isArray(op.params.splits) ? (op.params.splits as { splitId: string; amount: number }[]) : null,
+      }));
+    try {
+      gateway.drawRefund(
+        {
+          captured: record.amountCaptured,
+          refunded: record.amountRefunded,
+          splits: splits.map((split) => ({
+            id: split.splitId!,
+            merchantId: split.merchantId,
+            amount: split.amount,
+            status: split.status,
+            releasedAmount: split.releasedAmount,
+            refundedAmount: split.refundedAmount,
+          })),
+        },
+        amount,
+        queued,
+      );
+      return null;
+    } catch (error) {
+      if (!(error instanceof LocalRefusal)) throw error;
+      return new HostError('validation', error.message, { issues: [{ path: 'amount', message: error.message }] });
+    }
+  }
+
   async refund(input: ParsedCommandInput<'payments.refund'>): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
@@ -1249,14 +1289,18 @@ export class CashierCommands {
       // No amount: all that is left at the gateway, not as the journal last read it. Another till
       // may have refunded part since (found hunting: the refund asked for the stale rest, and the
       // gateway refused it). Offline, or when the read fails, the refund goes on as before, with
-      // the journal's figure. Likewise a part of a share the journal holds as held, which is refused
-      // below: the share may have been released elsewhere since, and then the gateway takes a part.
+      // the journal's figure. Likewise a part of a share the journal holds as held, and an amount the
+      // gateway's rule cannot draw from the shares as the journal holds them (undrawable), both
+      // refused below: a share may have been released elsewhere since, and then the gateway takes it.
       if (
-        ((input.amount === undefined && !input.splits) ||
-          (input.splits !== undefined && heldPart(journal.splitsOf(record.id), input.splits) >= 0)) &&
         record.chargedBy !== 'terminal' &&
         record.transactionId &&
-        this.engine.options.connectivity.state !== 'offline'
+        this.engine.options.connectivity.state !== 'offline' &&
+        ((input.amount === undefined && !input.splits) ||
+          (input.splits !== undefined && heldPart(journal.splitsOf(record.id), input.splits) >= 0) ||
+          (input.amount !== undefined &&
+            !input.splits &&
+            this.undrawable(record, this.engine.gatewayFor(record), input.amount) !== null))
       ) {
         const transactionId = record.transactionId;
         const read = await this.engine
@@ -1423,6 +1467,13 @@ export class CashierCommands {
         refuse(
           `The refund amount must be all ${money(remaining)} left: ${gateway.label} refunds no part of a payment.`,
         );
+      }
+      // A refund naming no share is drawn by the gateway's own rule (Plural: held shares only whole):
+      // an amount it cannot draw would be journaled, or queued while the gateway is unreachable, only
+      // to be refused when sent (found by a helper: queued offline, it ended in Needs attention).
+      if (!input.splits) {
+        const undrawable = this.undrawable(record, gateway, amount);
+        if (undrawable) throw undrawable;
       }
       const number = journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
       const op = journal.addOperation(record.id, 'refund', `refund-${record.id}-${number}`, {

@@ -360,6 +360,62 @@ describe('a till on Plural', () => {
     expect(part.splits[0]).toMatchObject({ status: 'RELEASED', refundedAmount: 10_000 });
   });
 
+  it('a refund naming no share that only part of a held share could cover is refused before anything is journaled, online or offline', async () => {
+    // Found by a helper: Plural draws such a refund itself, held shares only whole. Online it refused
+    // ₹250 of ₹500 (₹300 held, ₹200 settled) at once, but offline the till queued it, told the cashier it
+    // would be sent, and it was refused when it finally was: Needs attention.
+    const dataDir = tempDir();
+    const t = track(await pluralTill({ dataDir, tuning: { attempts: 1 } }));
+    const first = await paidSplitPayment(t, 'PICK-PART');
+    const second = await paidSplitPayment(t, 'PICK-ALL');
+    const refundOf = (paymentId: string, amount: number) => ({ paymentId, amount });
+    const refused = (message: string) => ({ code: 'validation', message, issues: [{ path: 'amount', message }] });
+    const partOfHeld = refused(
+      "Plural cannot take ₹250.00 from these shares without part of 1324's held share, which goes back only whole: refund ₹200.00, or ₹300.00, or choose the share to take it from.",
+    );
+    const refunds = () => journalRows(dataDir).operations.filter((op) => op.kind === 'refund');
+    expect(await t.fail('payments.refund', refundOf(first.id, 25_000))).toEqual(partOfHeld);
+    expect(refunds()).toEqual([]);
+    // Plural unreachable: the same refusal at once, nothing queued to be refused when it is sent.
+    t.sandbox.plural.setFaults({ error_rate: 1 });
+    expect(await t.fail('payments.refund', refundOf(first.id, 25_000))).toEqual(partOfHeld);
+    expect(refunds()).toEqual([]);
+    // What it can draw is queued: ₹200 from the settled share, and then, with that one counted, only
+    // the held share whole is left to draw from.
+    expect(await t.fail('payments.refund', refundOf(first.id, 20_000))).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    expect(await t.fail('payments.refund', refundOf(first.id, 10_000))).toEqual(
+      refused(
+        "Plural cannot take ₹100.00 from these shares without part of 1324's held share, which goes back only whole: refund ₹300.00, or choose the share to take it from.",
+      ),
+    );
+    expect(await t.fail('payments.refund', refundOf(first.id, 30_000))).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    expect(await t.fail('payments.refund', refundOf(second.id, 50_000))).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    expect(refunds().map((op) => op.state)).toEqual(['pending', 'pending', 'pending']);
+    // Plural is back: each is sent once, and none needs attention.
+    t.sandbox.plural.setFaults({ error_rate: 0 });
+    for (const paid of [first, second]) {
+      const done = await t.waitForPayment(
+        paid.id,
+        (p) => p.queuedOperations === 0 && p.amountRefunded === 50_000,
+        10_000,
+      );
+      expect(done.attention).toBeNull();
+      expect(done.status).toBe('refunded');
+    }
+    expect(refunds().map((op) => op.state)).toEqual(['done', 'done', 'done']);
+    expect((await ledgerOrder(t, first.transactionId!)).refunds.map((r) => r.amount)).toEqual([20_000, 30_000]);
+    expect((await ledgerOrder(t, second.transactionId!)).refunds.map((r) => r.amount)).toEqual([50_000]);
+  });
+
   it('a day close refused for an unpaid link does not tell the cashier to cancel what Plural cannot withdraw', async () => {
     // Found by a UI hunt: the screen's hint was fixed (395b4f3), the host's message still said "Cancel it".
     const t = track(await pluralTill());
