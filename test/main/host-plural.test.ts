@@ -414,6 +414,18 @@ describe('a till on Plural', () => {
     expect(refunds().map((op) => op.state)).toEqual(['done', 'done', 'done']);
     expect((await ledgerOrder(t, first.transactionId!)).refunds.map((r) => r.amount)).toEqual([20_000, 30_000]);
     expect((await ledgerOrder(t, second.transactionId!)).refunds.map((r) => r.amount)).toEqual([50_000]);
+
+    // The held share released on Plural's dashboard since the till read it: read again, and ₹250 is
+    // drawn from both shares, pro rata.
+    const third = await paidSplitPayment(t, 'PICK-ELSEWHERE');
+    const release = `/api/pay/v1/orders/${third.transactionId!}/settlementId/${third.splits[0]!.id!}/release`;
+    expect((await plural(t, 'PATCH', release)).status).toBe(200);
+    const part = await t.call('payments.refund', refundOf(third.id, 25_000));
+    expect(part).toMatchObject({ amountRefunded: 25_000 });
+    expect(part.splits.map((split) => [split.status, split.refundedAmount])).toEqual([
+      ['RELEASED', 15_000],
+      ['RELEASED', 10_000],
+    ]);
   });
 
   it('a day close refused for an unpaid link does not tell the cashier to cancel what Plural cannot withdraw', async () => {
