@@ -8,6 +8,13 @@ import { isKnownCurrency, isPaymentCurrency } from '../currencies';
 import { formatAmount, MAX_AMOUNT_MINOR } from '../money';
 import { hasTipPrecision, MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
 import { LONE_SURROGATE } from '../text';
+import {
+  MAX_SPLIT_MERCHANT_NAME,
+  MAX_SPLIT_MERCHANTS,
+  repeatedMerchant,
+  SPLIT_MERCHANT_ID,
+  SPLIT_MERCHANT_ID_RULE,
+} from '../split-merchants';
 import { canonicalTimeZone, checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, MAX_SPLIT_SHARES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
@@ -104,10 +111,7 @@ const PlanRef = z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id');
 /** One merchant's share of a split payment (gateways with capabilities.splitSettlement). */
 const SplitLine = z.strictObject({
   /** The split merchant's id with the gateway. */
-  merchantId: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_.-]{1,50}$/, 'merchant id: 1–50 letters, digits, . _ -'),
+  merchantId: z.string().trim().regex(SPLIT_MERCHANT_ID, SPLIT_MERCHANT_ID_RULE),
   /** The merchant's own reference for the settlement. */
   settlementReference: z
     .string()
@@ -118,6 +122,32 @@ const SplitLine = z.strictObject({
   /** Held: not settled to the merchant until the till releases it. */
   onHold: z.boolean().default(false),
 });
+
+/**
+ * The merchants the till shares split payments with, as Settings keeps them: each id once (the same
+ * rule as a share's), each with the shop's name for it (shown beside the id; never sent to a gateway).
+ */
+const SplitMerchants = z
+  .array(
+    z.strictObject({
+      id: z.string().trim().regex(SPLIT_MERCHANT_ID, SPLIT_MERCHANT_ID_RULE),
+      name: ShortText(MAX_SPLIT_MERCHANT_NAME)
+        .min(1, 'name is required')
+        // Shown on one line beside the id: no line breaks or other control characters.
+        .regex(/^\P{Cc}*$/u, 'name: one line, no control characters'),
+    }),
+  )
+  .max(MAX_SPLIT_MERCHANTS, `at most ${MAX_SPLIT_MERCHANTS} merchants`)
+  .check((ctx) => {
+    const repeat = repeatedMerchant(ctx.value);
+    if (repeat >= 0)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        path: [repeat, 'id'],
+        message: `merchant ${ctx.value[repeat]!.id} is there twice: each merchant once`,
+      });
+  });
 
 /** A tip percentage: above 0, at most MAX_TIP_PERCENT, two decimals at most. */
 const TipPercent = z
@@ -571,6 +601,8 @@ export const commandSchemas = {
     receiptWidth: z.union([z.literal(32), z.literal(42), z.literal(48)]).optional(),
     printReceipts: z.enum(['off', 'customer', 'both']).optional(),
     drawerKick: z.boolean().optional(),
+    /** The merchants split payments are shared with (the whole list: it replaces the one kept). */
+    splitMerchants: SplitMerchants.optional(),
   }),
 
   /** The developer log (requests and events, secrets redacted), newest last. */

@@ -5,6 +5,9 @@
  * connection token, webhook secret) ever appears in a view or an event: keys are shown masked.
  */
 import type { CommandInput, CommandName } from './commands';
+import type { SplitMerchant } from '../split-merchants';
+
+export type { SplitMerchant };
 
 // ---------------------------------------------------------------------------------------------
 // Views the host returns and pushes
@@ -790,6 +793,11 @@ export interface SettingsView {
   plural: { apiBaseUrl: string; clientId: string | null; clientSecret: string | null; signatureKey: string | null };
   /** The counter: the shop on receipts, its time zone, tipping, the receipt printer, the customer display. */
   counter: CounterSettingsView;
+  /**
+   * The merchants split payments are shared with (gateways with split settlement), as the shop named
+   * them: offered by the split editor, and their names shown beside their ids. Kept across a switch of gateway.
+   */
+  splitMerchants: SplitMerchant[];
 }
 
 export interface CounterSettingsView {

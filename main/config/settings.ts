@@ -13,6 +13,7 @@ import {
   type Mode,
   type ParsedCommandInput,
   type SettingsView,
+  type SplitMerchant,
 } from '../../common/contract';
 import {
   hasUrlCredentials,
@@ -66,6 +67,8 @@ export interface Settings {
   printReceipts: 'off' | 'customer' | 'both';
   /** Pulse the cash drawer with the merchant copy. */
   drawerKick: boolean;
+  /** The merchants split payments are shared with, as the shop named them (common/split-merchants.ts). */
+  splitMerchants: SplitMerchant[];
 }
 
 /** The computer's own zone, the default for a new till (UTC where Intl cannot tell). */
@@ -98,6 +101,7 @@ const DEFAULTS: Settings = {
   receiptWidth: 42,
   printReceipts: 'customer',
   drawerKick: false,
+  splitMerchants: [],
 };
 
 const PLAIN_KEYS = Object.keys(DEFAULTS) as (keyof Settings)[];
@@ -331,6 +335,7 @@ export class SettingsStore {
         },
         customerDisplay,
       },
+      splitMerchants: settings.splitMerchants,
     };
   }
 

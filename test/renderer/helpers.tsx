@@ -59,6 +59,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       printer: { port: null, width: 42, print: 'customer', drawerKick: false, problem: null },
       customerDisplay: { url: null, connected: 0 },
     },
+    splitMerchants: [],
     ...over,
   };
 }

@@ -3,6 +3,7 @@ import type { TipChoice } from '../../../common/tips';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR, type ParsedAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { MAX_SPLIT_SHARES } from '../../../common/contract/views';
+import { SPLIT_MERCHANT_ID, SPLIT_MERCHANT_ID_TEXT } from '../../../common/split-merchants';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
 import type { Draft, LastCharge, PosState } from './types';
 
@@ -252,7 +253,6 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
   return issues;
 }
 
-const SPLIT_MERCHANT = /^[A-Za-z0-9_.-]{1,50}$/;
 const SPLIT_REFERENCE = /^[\x20-\x7E]{1,50}$/;
 
 /** What is left to share between the merchants (negative: the shares are more than the amount). */
@@ -278,8 +278,8 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
         path: `${at}.merchantId`,
         message: `A payment can be shared between at most ${MAX_SPLIT_SHARES} merchants: put this share in another one.`,
       });
-    else if (!SPLIT_MERCHANT.test(merchant))
-      issues.push({ path: `${at}.merchantId`, message: 'The merchant id must be 1–50 letters, digits, . _ or -.' });
+    else if (!SPLIT_MERCHANT_ID.test(merchant))
+      issues.push({ path: `${at}.merchantId`, message: SPLIT_MERCHANT_ID_TEXT });
     else if (first < index)
       issues.push({
         path: `${at}.merchantId`,
