@@ -14,6 +14,7 @@ import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
 import { RadioGroup } from '../components/RadioGroup';
+import { SplitMerchantsForm } from '../components/SplitMerchantsForm';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { openPayments, shopTimeZone } from '../store/selectors';
@@ -1273,6 +1274,8 @@ function DevLog() {
 
 export function Settings() {
   const settings = usePos((s) => s.host.settings);
+  // The merchants for split payments: shown while the till's gateway shares payments (Plural).
+  const sharesPayments = usePos((s) => s.host.gateway?.capabilities.splitSettlement === true);
   return (
     <section className="screen" aria-labelledby="settings-title">
       <h1 id="settings-title" tabIndex={-1}>
@@ -1280,6 +1283,7 @@ export function Settings() {
       </h1>
       {settings ? <SettingsForm settings={settings} /> : <p role="status">Loading settings…</p>}
       {settings ? <CounterForm settings={settings} /> : null}
+      {settings && sharesPayments ? <SplitMerchantsForm settings={settings} /> : null}
       <DevLog />
     </section>
   );
