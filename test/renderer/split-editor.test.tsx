@@ -1,10 +1,11 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
+import type { SettingsView } from '../../common/contract';
 import { fail, FakeBridge, makePayment, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
 
-function pluralBridge(tipping = false) {
-  const settings = makeSettings({ gateway: 'plural' });
+function pluralBridge(tipping = false, splitMerchants: SettingsView['splitMerchants'] = []) {
+  const settings = makeSettings({ gateway: 'plural', splitMerchants });
   const counter = {
     ...settings.counter,
     tipping: { enabled: tipping, presets: [10, 15, 20] },
@@ -40,6 +41,49 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(screen.getByRole('group', { name: /Split between merchants/ })).toBeTruthy();
     expect(remainder().textContent).toBe('Not split: the whole payment is settled to this account.');
     expect(remainder().getAttribute('aria-live')).toBe('polite');
+  });
+
+  it("offers the merchants saved in Settings, shows the chosen one's name, and takes an id not in the list", async () => {
+    const bridge = pluralBridge(false, [
+      { id: '1324', name: 'Stall 7 — Noodles' },
+      { id: '1325', name: 'Stall 8 — Tea' },
+    ]);
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '30000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    const offered = document.getElementById(field('Share 1 merchant id').getAttribute('list')!)!;
+    expect(offered.tagName).toBe('DATALIST');
+    expect([...offered.querySelectorAll('option')].map((o) => [o.value, o.label])).toEqual([
+      ['1324', 'Stall 7 — Noodles'],
+      ['1325', 'Stall 8 — Tea'],
+    ]);
+    await user.keyboard('1325');
+    // The name is shown beside the id and read with it.
+    expect(field('Share 1 merchant id')).toHaveProperty('value', '1325');
+    const name = screen.getByText('Stall 8 — Tea', { selector: 'p' });
+    expect(field('Share 1 merchant id').getAttribute('aria-describedby')).toBe(name.id);
+    await user.clear(field('Share 1 amount'));
+    await user.type(field('Share 1 amount'), '20000');
+    await user.click(screen.getByRole('button', { name: 'Add a share' }));
+    // An id the till has no name for is taken as typed.
+    await user.keyboard('9999');
+    expect(screen.queryByText('Stall 7 — Noodles', { selector: 'p' })).toBeNull();
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({
+      splits: [
+        { merchantId: '1325', amount: 20000 },
+        { merchantId: '9999', amount: 10000 },
+      ],
+    });
+  });
+
+  it('offers no list when Settings keeps no merchants', async () => {
+    const { user } = await renderApp(pluralBridge());
+    await user.type(field('Amount'), '30000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    expect(field('Share 1 merchant id').getAttribute('list')).toBeNull();
+    expect(field('Share 1 merchant id').getAttribute('aria-describedby')).toBeNull();
   });
 
   it('a payment shared between merchants takes no tip: the tip choice goes while it is split', async () => {

@@ -2,12 +2,15 @@ import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } 
 import type { CommandError } from '../../../common/contract';
 import { isKnownCurrency } from '../../../common/currencies';
 import { MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
+import { merchantName } from '../../../common/split-merchants';
 import { usePos } from '../store/context';
 import { draftCurrency, pasteIssue, splitRemainder } from '../store/selectors';
 import type { DraftSplit } from '../store/types';
 import { money } from '../lib/format';
 import { fieldSentence, issueFor } from '../lib/errors';
 import { minorFromTyped, NEGATIVE_REFUSED, typedNegative } from './AmountInput';
+
+const NO_MERCHANTS: readonly never[] = [];
 
 /** Insert (or Alt+N) adds a share below the current one; Ctrl+Delete removes the current one. */
 const ADD_KEYS = 'Insert Alt+N';
@@ -29,6 +32,8 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   const maxShare = usePos((s) => Math.min(s.host.gateway?.limits.amountMax ?? MAX_AMOUNT_MINOR, MAX_AMOUNT_MINOR));
   const overMaxText = `The share can be at most ${money(maxShare, currency)}.`;
   const rows = draft.splits;
+  // The merchants saved in Settings: offered on each row's merchant id, their name shown beside it.
+  const merchants = usePos((s) => s.host.settings?.splitMerchants ?? NO_MERCHANTS);
   const merchantInputs = useRef(new Map<number, HTMLInputElement>());
   const addButton = useRef<HTMLButtonElement>(null);
   /** Where the focus goes once the rows re-render: a row's merchant id, or the add button. */
@@ -152,6 +157,8 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
               };
               const described = (field: keyof typeof errors) =>
                 errors[field] ? { 'aria-invalid': true, 'aria-describedby': `split-${row.key}-${field}-error` } : {};
+              const name = merchantName(merchants, row.merchantId.trim());
+              const nameId = `split-${row.key}-merchant-name`;
               const message = (field: keyof typeof errors) =>
                 errors[field] ? (
                   <p className="field__error" id={`split-${row.key}-${field}-error`}>
@@ -171,10 +178,22 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                       autoComplete="off"
                       spellCheck={false}
                       maxLength={50}
+                      list={merchants.length > 0 ? 'split-merchants' : undefined}
                       value={row.merchantId}
                       onChange={(e) => change(index, { merchantId: e.target.value })}
-                      {...described('merchantId')}
+                      {...(errors.merchantId ? { 'aria-invalid': true } : {})}
+                      aria-describedby={
+                        [name ? nameId : null, errors.merchantId ? `split-${row.key}-merchantId-error` : null]
+                          .filter(Boolean)
+                          .join(' ') || undefined
+                      }
                     />
+                    {/* The merchant's name in Settings, for the id typed or chosen. */}
+                    {name ? (
+                      <p className="split-editor__merchant" id={nameId}>
+                        {name}
+                      </p>
+                    ) : null}
                     {message('merchantId')}
                   </td>
                   <td>
@@ -239,6 +258,15 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
             })}
           </tbody>
         </table>
+      ) : null}
+      {merchants.length > 0 ? (
+        <datalist id="split-merchants">
+          {merchants.map((merchant) => (
+            <option key={merchant.id} value={merchant.id} label={merchant.name}>
+              {merchant.name}
+            </option>
+          ))}
+        </datalist>
       ) : null}
       <p
         className={`split-editor__remainder${rows.length > 0 && left !== 0 ? ' split-editor__remainder--open' : ''}`}
