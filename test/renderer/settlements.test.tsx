@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { PaymentView, SplitView, TransactionDetail } from '../../common/contract';
+import type { PaymentView, SettingsView, SplitView, TransactionDetail } from '../../common/contract';
 import { shareStatusText } from '../../renderer/src/screens/Settlements';
 import { FakeBridge, fail, makePayment, makeSettings, makeSnapshot, makeTransaction, ok, renderApp } from './helpers';
 
@@ -102,9 +102,12 @@ function notKnownOf(payments: PaymentView[]) {
   return [...notKnown.values()];
 }
 
-function pluralBridge(payments: PaymentView[] = [settled(), splitPayment()]) {
+function pluralBridge(
+  payments: PaymentView[] = [settled(), splitPayment()],
+  splitMerchants: SettingsView['splitMerchants'] = [],
+) {
   const bridge = new FakeBridge(
-    makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
+    makeSnapshot({ settings: makeSettings({ gateway: 'plural', splitMerchants }), readers: [], payments: [] }),
   );
   bridge.on('settlements.list', () =>
     ok({ payments, total: payments.length, held: heldOf(payments), notKnown: notKnownOf(payments) }),
@@ -152,6 +155,29 @@ describe('Transactions → Settlements', () => {
     expect(within(current).getByRole('button', { name: 'Release ₹300.00 to 1324' })).toBeTruthy();
     // Nothing to do with a share already settled.
     expect(within(item(/Earlier order/)).queryByRole('button')).toBeNull();
+  });
+
+  it('names a merchant Settings knows beside its id, in the share, the release and its confirmation', async () => {
+    const bridge = pluralBridge(undefined, [{ id: '1324', name: 'Stall 7 — Noodles' }]);
+    bridge.on('settlements.release', () =>
+      ok(
+        splitPayment({
+          updatedAt: new Date(Date.now() + 1_000).toISOString(),
+          splits: [share({ status: 'RELEASED', releasedAmount: 30_000, next: [] }), splitPayment().splits[1]!],
+        }),
+      ),
+    );
+    const { user } = await openSettlements(bridge);
+    const current = item(/Food court/);
+    // One Settings names; the other, unknown to the till, by its id alone.
+    const merchants = [...current.querySelectorAll('.share__merchant')].map((m) => m.textContent);
+    expect(merchants).toEqual(['Stall 7 — Noodles (1324)', '1233']);
+    await user.click(within(current).getByRole('button', { name: 'Release ₹300.00 to Stall 7 — Noodles (1324)' }));
+    expect(
+      screen.getByRole('alertdialog', { name: 'Release ₹300.00 to merchant Stall 7 — Noodles (1324)?' }),
+    ).toBeTruthy();
+    await user.keyboard('{Enter}');
+    expect(await screen.findByText('Released ₹300.00 to Stall 7 — Noodles (1324).')).toBeTruthy();
   });
 
   it('says when a held share has no captured money left to release it', () => {
@@ -879,6 +905,32 @@ describe('Transactions → Settlements', () => {
         { paymentId: 'v1-order', amount: 30_000, splits: [{ splitId: 'v1-order-ss-a', amount: 30_000 }] },
       ]),
     );
+  });
+
+  it("a split payment's details name each merchant Settings knows, in the shares and in Take it from", async () => {
+    const payment = splitPayment();
+    const bridge = pluralBridge([payment], [{ id: '1233', name: 'Stall 2 — Tea' }]);
+    const transaction = makeTransaction({
+      id: 'v1-order',
+      reference: 'v1-order',
+      orderReference: 'COURT-1',
+      amount: 50_000,
+      amountCaptured: 50_000,
+      amountRefunded: 0,
+      currency: 'INR',
+      paymentMethodType: 'link',
+    });
+    bridge.on('transactions.list', () =>
+      ok({ data: [transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
+    );
+    bridge.on('transactions.get', () => ok({ offline: false, transaction, refunds: [], timeline: [], payment }));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    const table = await screen.findByRole('table', { name: 'Shares of v1-order' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((r) => within(r).getAllByRole('cell')[0]!.textContent)).toEqual(['1324', 'Stall 2 — Tea (1233)']);
+    const options = [...(screen.getByLabelText('Take it from') as HTMLSelectElement).options].map((o) => o.text);
+    expect(options).toContain("Stall 2 — Tea (1233)'s share (₹200.00 left to refund, RELEASED)");
   });
 
   it('Enter in Take it from refunds, as in the amount: it does not open the list', async () => {

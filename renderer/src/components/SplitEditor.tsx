@@ -4,13 +4,11 @@ import { isKnownCurrency } from '../../../common/currencies';
 import { MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
 import { merchantName } from '../../../common/split-merchants';
 import { usePos } from '../store/context';
-import { draftCurrency, pasteIssue, splitRemainder } from '../store/selectors';
+import { draftCurrency, pasteIssue, splitMerchants, splitRemainder } from '../store/selectors';
 import type { DraftSplit } from '../store/types';
 import { money } from '../lib/format';
 import { fieldSentence, issueFor } from '../lib/errors';
 import { minorFromTyped, NEGATIVE_REFUSED, typedNegative } from './AmountInput';
-
-const NO_MERCHANTS: readonly never[] = [];
 
 /** Insert (or Alt+N) adds a share below the current one; Ctrl+Delete removes the current one. */
 const ADD_KEYS = 'Insert Alt+N';
@@ -33,7 +31,7 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   const overMaxText = `The share can be at most ${money(maxShare, currency)}.`;
   const rows = draft.splits;
   // The merchants saved in Settings: offered on each row's merchant id, their name shown beside it.
-  const merchants = usePos((s) => s.host.settings?.splitMerchants ?? NO_MERCHANTS);
+  const merchants = usePos(splitMerchants);
   const merchantInputs = useRef(new Map<number, HTMLInputElement>());
   const addButton = useRef<HTMLButtonElement>(null);
   /** Where the focus goes once the rows re-render: a row's merchant id, or the add button. */

@@ -5,6 +5,7 @@ import type { CommandError, InstallmentState, OpenPage, PaymentView, ReaderView 
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
+import { useMerchantLabel } from '../components/Merchant';
 import { hasReceipt, ReceiptPanel, receiptRevision } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
@@ -434,6 +435,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
   const canceling = usePos((s) => s.busy[`cancel:${payment.id}`] === true);
   const connection = usePos((s) => s.link.connection);
   const testMode = usePos((s) => s.host.mode === 'test');
+  const merchant = useMerchantLabel();
   const paymentError = usePos((s) => s.ui.paymentError);
   const error = paymentError && paymentError.paymentId === payment.id ? paymentError.error : null;
   const decline = currentDecline(payment);
@@ -528,7 +530,9 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
         <p className="muted split-summary">
           Shared between merchants:{' '}
           {payment.splits
-            .map((split) => `${split.merchantId} ${money(split.amount, payment.currency)}${shareState(split)}`)
+            .map(
+              (split) => `${merchant(split.merchantId)} ${money(split.amount, payment.currency)}${shareState(split)}`,
+            )
             .join(' · ')}
         </p>
       ) : null}

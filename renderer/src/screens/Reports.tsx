@@ -11,6 +11,7 @@ import type {
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
+import { Merchant } from '../components/Merchant';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
@@ -130,7 +131,9 @@ function SplitTable({ settlement }: { settlement: DayReportView['splitSettlement
           <tbody>
             {t.merchants.map((m) => (
               <tr key={m.merchantId}>
-                <th scope="row">{m.merchantId}</th>
+                <th scope="row">
+                  <Merchant id={m.merchantId} />
+                </th>
                 <td className="num">
                   {m.shares} · {money(m.amount, t.currency)}
                 </td>

@@ -4,6 +4,7 @@ import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
+import { Merchant, useMerchantLabel } from '../components/Merchant';
 import { TakenAmount } from '../components/TakenAmount';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
@@ -99,7 +100,9 @@ export function SharesTable({ payment, caption }: { payment: PaymentView; captio
       <tbody>
         {payment.splits.map((split, index) => (
           <tr key={split.id ?? index}>
-            <td className="mono">{split.merchantId}</td>
+            <td>
+              <Merchant id={split.merchantId} />
+            </td>
             <td>{split.settlementReference ?? <span className="muted">—</span>}</td>
             <td className="num">{money(split.amount, payment.currency)}</td>
             <td>
@@ -144,16 +147,17 @@ function Confirm({
   const back = (from: HTMLElement) =>
     backToOpener(onBack, () => from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]') ?? null);
   const id = `confirm-${split.id}`;
+  const merchant = useMerchantLabel()(split.merchantId);
   const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
   const gateway = GATEWAY_LABELS[gatewayName];
   const title =
     asked.kind === 'cancel'
       ? split.closed
-        ? `Cancel the closed share of merchant ${split.merchantId} at ${gateway}?`
-        : `Cancel the share of merchant ${split.merchantId} (${money(split.amount, currency)})?`
+        ? `Cancel the closed share of merchant ${merchant} at ${gateway}?`
+        : `Cancel the share of merchant ${merchant} (${money(split.amount, currency)})?`
       : rest === 0
-        ? `Release ${money(split.amount, currency)} to merchant ${split.merchantId}?`
-        : `Release ${money(asked.amount, currency)} of ${money(split.amount, currency)} to merchant ${split.merchantId}?`;
+        ? `Release ${money(split.amount, currency)} to merchant ${merchant}?`
+        : `Release ${money(asked.amount, currency)} of ${money(split.amount, currency)} to merchant ${merchant}?`;
   const detail =
     asked.kind === 'cancel'
       ? split.closed
@@ -207,6 +211,7 @@ function Confirm({
 function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: SplitView; onDone(text: string): void }) {
   const run = usePos((s) => s.run);
   const busyKey = `settle:${payment.id}:${split.id}`;
+  const merchant = useMerchantLabel()(split.merchantId);
   const busy = usePos((s) => s.busy[busyKey] === true);
   const [asked, setAsked] = useState<Asked | null>(null);
   const [partial, setPartial] = useState(false);
@@ -275,18 +280,18 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
     onDone(
       asked.kind === 'cancel'
         ? split.closed && refunded === 0
-          ? `Closed share of ${split.merchantId} cancelled at ${GATEWAY_LABELS[payment.gateway]}: no money moved.`
-          : `Share of ${split.merchantId} cancelled: ${refund}.`
+          ? `Closed share of ${merchant} cancelled at ${GATEWAY_LABELS[payment.gateway]}: no money moved.`
+          : `Share of ${merchant} cancelled: ${refund}.`
         : rest === 0
-          ? `Released ${money(split.amount, currency)} to ${split.merchantId}.`
-          : `Released ${money(asked.amount, currency)} of ${money(split.amount, currency)} to ${split.merchantId}; ${refund}.`,
+          ? `Released ${money(split.amount, currency)} to ${merchant}.`
+          : `Released ${money(asked.amount, currency)} of ${money(split.amount, currency)} to ${merchant}; ${refund}.`,
     );
   };
 
   return (
     <li className="share">
       <div className="share__line">
-        <span className="mono share__merchant">{split.merchantId}</span>
+        <Merchant className="share__merchant" id={split.merchantId} />
         {split.settlementReference ? <span className="muted"> · {split.settlementReference}</span> : null}
         <span className="num"> {money(split.amount, currency)}</span> <ShareStatusBadge split={split} />{' '}
         <span className="muted">{shareStatusText(split, currency, payment.status)}</span>
@@ -307,7 +312,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
               // The host's releasable amount: the whole share, or after a partial capture what can be settled.
               onClick={() => setAsked({ kind: 'release', amount: split.releasable })}
             >
-              Release {money(split.releasable, currency)} to {split.merchantId}
+              Release {money(split.releasable, currency)} to {merchant}
             </button>
           ) : null}
           {canRelease ? (
@@ -345,11 +350,11 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
             partButton.current?.focus();
           }}
           noValidate
-          aria-label={`Release part of ${split.merchantId}'s share`}
+          aria-label={`Release part of ${merchant}'s share`}
         >
           <AmountInput
             id={`release-${split.id}`}
-            label={`Amount to release to ${split.merchantId}`}
+            label={`Amount to release to ${merchant}`}
             value={amount}
             currency={currency}
             onChange={(minor) => {

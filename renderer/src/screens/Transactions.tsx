@@ -26,6 +26,7 @@ import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
 import type { TxQuery, TxTab } from '../store/types';
 import { Settlements, SharesTable } from './Settlements';
+import { useMerchantLabel } from '../components/Merchant';
 import { dateTime, dateTimeSeconds, humanize, money, timeLeft } from '../lib/format';
 import {
   GATEWAY_LABELS,
@@ -346,18 +347,24 @@ function RefundForm({
   // Only the shares a refund can still take something from, each with what is left of it (found by
   // a UI hunt: a cancelled share with nothing left was offered, labelled with its full amount).
   const shares = splits.filter((split) => split.id !== null && split.refundable > 0);
+  const merchant = useMerchantLabel();
   // A share chosen that has nothing left since (the detail was read again) is no longer the choice.
   const chosen = shares.find((split) => split.id === share) ?? null;
   // One the cashier chose that has nothing left since (refunded from another tab or till): kept as the
   // choice, with why, rather than silently drawing the refund from other shares.
   const spent = chosen ? null : (splits.find((split) => split.id !== null && split.id === share) ?? null);
-  const spentText = spent ? shareSpentText(spent.merchantId) : null;
+  const spentText = spent ? shareSpentText(merchant(spent.merchantId)) : null;
   const most = chosen ? Math.min(left, chosen.refundable) : left;
   const amount = typed ?? most;
   // A held share goes back only whole: a part of it is said so here, as the host would refuse it.
   const heldText =
     chosen?.status === 'HOLD'
-      ? heldShareWholeText((minor) => money(minor, transaction.currency), chosen.amount, chosen.merchantId, gateway)
+      ? heldShareWholeText(
+          (minor) => money(minor, transaction.currency),
+          chosen.amount,
+          merchant(chosen.merchantId),
+          gateway,
+        )
       : null;
 
   if (left === 0) return null;
@@ -380,7 +387,7 @@ function RefundForm({
                 : heldText !== null
                   ? heldText
                   : amount <= left && chosen
-                    ? shareAtMostText((minor) => money(minor, transaction.currency), most, chosen.merchantId)
+                    ? shareAtMostText((minor) => money(minor, transaction.currency), most, merchant(chosen.merchantId))
                     : atMostText((minor) => money(minor, transaction.currency), left, disputed),
           },
         ],
@@ -447,8 +454,8 @@ function RefundForm({
           error={issueFor(error, 'amount')}
           hint={
             chosen?.status === 'HOLD'
-              ? `All ${money(chosen.amount, transaction.currency)} of ${chosen.merchantId}'s share: it is held, and ${gateway} refunds a held share only whole. Release it first (Settlements) to refund part of it.`
-              : `Up to ${money(most, transaction.currency)}${chosen ? ` from ${chosen.merchantId}'s share` : ''}${disputed > 0 ? `: the customer's bank disputes ${money(disputed, transaction.currency)} of this payment` : ''}. Type a smaller amount for a partial refund.`
+              ? `All ${money(chosen.amount, transaction.currency)} of ${merchant(chosen.merchantId)}'s share: it is held, and ${gateway} refunds a held share only whole. Release it first (Settlements) to refund part of it.`
+              : `Up to ${money(most, transaction.currency)}${chosen ? ` from ${merchant(chosen.merchantId)}'s share` : ''}${disputed > 0 ? `: the customer's bank disputes ${money(disputed, transaction.currency)} of this payment` : ''}. Type a smaller amount for a partial refund.`
           }
         />
         <Field id="refund-reason" label="Reason (optional)" error={issueFor(error, 'reason')}>
@@ -478,13 +485,13 @@ function RefundForm({
               <option value="">As the gateway draws it (held shares first, then the others)</option>
               {shares.map((split) => (
                 <option key={split.id} value={split.id!}>
-                  {split.merchantId}'s share ({money(split.refundable, transaction.currency)} left to refund,{' '}
+                  {merchant(split.merchantId)}'s share ({money(split.refundable, transaction.currency)} left to refund,{' '}
                   {split.status})
                 </option>
               ))}
               {spent ? (
                 <option value={spent.id!} disabled>
-                  {spent.merchantId}'s share (nothing left to refund)
+                  {merchant(spent.merchantId)}'s share (nothing left to refund)
                 </option>
               ) : null}
             </select>

@@ -3,7 +3,7 @@ import type { TipChoice } from '../../../common/tips';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR, type ParsedAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { MAX_SPLIT_SHARES } from '../../../common/contract/views';
-import { SPLIT_MERCHANT_ID, SPLIT_MERCHANT_ID_TEXT } from '../../../common/split-merchants';
+import { SPLIT_MERCHANT_ID, SPLIT_MERCHANT_ID_TEXT, type SplitMerchant } from '../../../common/split-merchants';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
 import type { Draft, LastCharge, PosState } from './types';
 
@@ -254,6 +254,13 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
 }
 
 const SPLIT_REFERENCE = /^[\x20-\x7E]{1,50}$/;
+
+const NO_MERCHANTS: readonly SplitMerchant[] = [];
+
+/** The merchants Settings keeps for split payments (their names are shown beside their ids). */
+export function splitMerchants(state: Pick<PosState, 'host'>): readonly SplitMerchant[] {
+  return state.host.settings?.splitMerchants ?? NO_MERCHANTS;
+}
 
 /** What is left to share between the merchants (negative: the shares are more than the amount). */
 export function splitRemainder(draft: Pick<Draft, 'amount' | 'splits'>): number {
