@@ -9,6 +9,7 @@ import type { GatewayCapabilities, RenderedReceipt } from '../../common/contract
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import { openEscPosPrinter, PrinterError, statusProblem, type ReceiptPrinter } from '../../drivers/printers/printer';
 import type { Settings } from '../config/settings';
+import { merchantLabel } from '../../common/split-merchants';
 import { errorText, HostError } from '../core/errors';
 import { GATEWAY_LABELS } from '../gateway/registry';
 import type { GatewayRefund } from '../gateway/port';
@@ -163,7 +164,8 @@ export class CounterReceipts {
       refunds,
       installment: this.installment(record),
       shares: this.journal.splitsOf(record.id).map((split) => ({
-        merchant: split.merchantId,
+        // Named as Settings names it now ("Stall 7 — Noodles (1324)"), else by its id.
+        merchant: merchantLabel(settings.splitMerchants, split.merchantId),
         reference: split.settlementReference,
         amount: split.amount,
         status: split.status,

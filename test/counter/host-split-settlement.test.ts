@@ -436,4 +436,21 @@ describe('split settlement in the reports, on Plural', () => {
     expect(sent).toEqual([]);
     proxy.rewrite = () => null;
   });
+
+  it("the merchant copy names each share's merchant as Settings does, the id beside it", async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const t = await pluralTill({ sandbox });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { splitMerchants: [{ id: 'M-1', name: 'Stall 7 — Noodles' }] });
+    const paid = await splitPayment(t, 'COURT-NAMES', 50_000, [
+      { merchantId: 'M-1', amount: 30_000, onHold: true },
+      { merchantId: 'M-2', amount: 20_000 },
+    ]);
+    const { content } = await t.call('receipts.render', { paymentId: paid.id, copy: 'merchant', format: 'text' });
+    const shares = content.slice(content.indexOf('SHARES'));
+    expect(shares).toMatch(/^Stall 7 — Noodles \(M-1\) +₹300\.00$/m);
+    // A merchant Settings does not name: its id alone.
+    expect(shares).toMatch(/^M-2 +₹200\.00$/m);
+  });
 });
