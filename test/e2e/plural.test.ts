@@ -1,6 +1,7 @@
 /**
  * A till on Plural, through the UI in Chromium: the cashier switches the till to Plural in
- * Settings, shares a payment between two merchants (one share held) in the split editor, and the
+ * Settings and names a merchant it shares with there, shares a payment between two merchants (one
+ * share held) in the split editor, which offers and names the saved one, and the
  * customer pays the QR link on the sandbox's checkout page in a second browser page (their phone),
  * through a 3-D Secure challenge, back to the till's return page. The held share is then released
  * in part from Transactions → Settlements (the rest refunded DO_NOT_RECOVER), a pre-authorisation
@@ -122,6 +123,13 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     await page.getByRole('radio', { name: /^Plural/ }).check();
     await page.getByRole('button', { name: /^Save/ }).click();
     await textOf(page.locator('.gateway-name'), /Plural/);
+    // Plural shares payments: the merchants the till shares with are set up once, here.
+    const merchants = page.getByRole('form', { name: 'Merchants for split payments' });
+    await merchants.getByRole('button', { name: 'Add a merchant' }).click();
+    await page.keyboard.type('1233');
+    await merchants.getByLabel('Merchant 1 name').fill('Stall 2 — Tea');
+    await merchants.getByRole('button', { name: 'Save merchants' }).click();
+    await textOf(merchants, /Merchants saved \(1\)\./);
     await page.keyboard.press('F1');
     // Plural takes rupees only, and can split a payment.
     const options = await page.getByLabel('Currency').locator('option').allTextContents();
@@ -144,11 +152,14 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
         await textOf(page.locator('#split-remainder'), /₹200\.00 left to share/);
         await page.getByLabel('Share 1 on hold').check();
         await page.getByLabel('Share 1 on hold').press('Insert');
+        // The saved merchant is offered, and its name shown once its id is in.
+        expect(await page.getByLabel('Share 2 merchant id').getAttribute('list')).toBe('split-merchants');
         await page.keyboard.type('1233');
+        await textOf(page.locator('.split-editor__merchant'), /Stall 2 — Tea/);
         await textOf(page.locator('#split-remainder'), /The shares add up to ₹500\.00 \(1 held\)/);
       },
     });
-    await textOf(page.locator('.split-summary'), /1324 ₹300\.00 \(held\) · 1233 ₹200\.00/);
+    await textOf(page.locator('.split-summary'), /1324 ₹300\.00 \(held\) · Stall 2 — Tea \(1233\) ₹200\.00/);
     // A card that asks for 3-D Secure: the challenge on the phone, then back to the till.
     const back = await payOnPhone(url, '4000 0000 0000 1091', true);
     expect(back).toMatch(/The counter has been told|Payment received, you can close this page/);
@@ -219,7 +230,7 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     await row.waitFor({ timeout: STATUS_TIMEOUT });
     await row.getByRole('button', { name: /Details/ }).click();
     const shares = page.getByRole('table', { name: /Shares of/ });
-    await textOf(shares, /1324.*RELEASED.*1233.*RELEASED/s);
+    await textOf(shares, /1324.*RELEASED.*Stall 2 — Tea \(1233\).*RELEASED/s);
     await textOf(page.locator('main'), /Partially refunded/);
     await textOf(page.locator('main'), /₹100\.00/);
 
@@ -229,7 +240,7 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     const options = async () => (await from.locator('option').allTextContents()).slice(1);
     expect(await options()).toEqual([
       "1324's share (₹200.00 left to refund, RELEASED)",
-      "1233's share (₹200.00 left to refund, RELEASED)",
+      "Stall 2 — Tea (1233)'s share (₹200.00 left to refund, RELEASED)",
     ]);
     await from.selectOption({ label: "1324's share (₹200.00 left to refund, RELEASED)" });
     const refundAmount = page.getByLabel('Refund amount');
@@ -249,7 +260,7 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     await page.keyboard.press('Enter');
     await textOf(page.locator('main'), /Refunded ₹200\.00\./);
     // Nothing is left of 1324's share: it is no longer offered.
-    await expect.poll(options).toEqual(["1233's share (₹200.00 left to refund, RELEASED)"]);
+    await expect.poll(options).toEqual(["Stall 2 — Tea (1233)'s share (₹200.00 left to refund, RELEASED)"]);
     expect((await ledgerOrder(50_000)).splits[0]).toMatchObject({ refunded_recovered: 20_000 });
     await page.keyboard.press('Escape');
   });
