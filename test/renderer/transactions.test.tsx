@@ -100,9 +100,10 @@ describe('Transactions screen', () => {
     const bridge = new FakeBridge();
     const rows = [
       // PlutoPay: captured in part.
-      makeTransaction({ reference: 'pi_part', currency: 'USD', amount: 5000, amountCaptured: 2000 }),
+      makeTransaction({ id: 'pi_part', reference: 'pi_part', currency: 'USD', amount: 5000, amountCaptured: 2000 }),
       // Plural: captured in part, then some of it refunded.
       makeTransaction({
+        id: 'v1-part-refunded',
         reference: 'v1-part-refunded',
         currency: 'INR',
         amount: 80_000,
@@ -111,8 +112,9 @@ describe('Transactions screen', () => {
         status: 'partially_refunded',
       }),
       // Captured whole, and an authorisation not captured yet: the amount alone.
-      makeTransaction({ reference: 'pi_whole', currency: 'USD', amount: 5000, amountCaptured: 5000 }),
+      makeTransaction({ id: 'pi_whole', reference: 'pi_whole', currency: 'USD', amount: 5000, amountCaptured: 5000 }),
       makeTransaction({
+        id: 'pi_held',
         reference: 'pi_held',
         currency: 'USD',
         amount: 5000,
