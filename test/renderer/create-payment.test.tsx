@@ -40,6 +40,30 @@ describe('Create payment screen', () => {
     expect(input.placeholder).toBe('€0.00');
   });
 
+  it('reads digits and Backspace at the right end wherever the caret was put (a click, an arrow key)', async () => {
+    // Found at the counter: a click in a filled amount put the caret before "€" (the text is on the
+    // right), so Backspace removed nothing and a typed 1 turned €42.00 into €142.00; with the caret
+    // in the middle, Backspace dropped a digit from the middle (€42.00 became €2.00).
+    const { user } = await renderApp();
+    const input = amountInput();
+    await user.type(input, '4200');
+    expect(input.value).toBe('€42.00');
+    await user.pointer({ target: input, offset: 0, keys: '[MouseLeft]' });
+    expect(input.selectionStart).toBe(0);
+    await user.keyboard('{Backspace}');
+    expect(input.value).toBe('€4.20');
+    await user.keyboard('1');
+    expect(input.value).toBe('€42.01');
+    await user.pointer({ target: input, offset: 2, keys: '[MouseLeft]' });
+    await user.keyboard('{Backspace}{Delete}');
+    expect(input.value).toBe('€4.20');
+    await user.keyboard('{ArrowLeft}{ArrowLeft}5');
+    expect(input.value).toBe('€42.05');
+    // A selection is still replaced by what is typed.
+    await user.keyboard('{Control>}a{/Control}7');
+    expect(input.value).toBe('€0.07');
+  });
+
   it('ignores a typed decimal point: 1 2 . 5 0 is still €12.50', async () => {
     const { user } = await renderApp();
     await user.type(amountInput(), '12.50');

@@ -1,4 +1,4 @@
-import { useState, type ClipboardEvent, type ChangeEvent, type Ref } from 'react';
+import { useState, type ClipboardEvent, type ChangeEvent, type KeyboardEvent, type Ref } from 'react';
 import { formatAmount, MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { pasteIssue } from '../store/selectors';
@@ -18,12 +18,34 @@ export function typedNegative(text: string): boolean {
   return MINUS.test(text);
 }
 
+/**
+ * A key typed into an amount field, read at the right end wherever the caret is: a digit shifts in
+ * from the right, Backspace drops the last digit, Delete changes nothing. The new amount, or null
+ * when the browser's own editing stands (a selection, which what is typed replaces; a modifier; a
+ * key that is none of these; Backspace or Delete next to a minus, which removes it). Read
+ * where the caret stood, a click in a filled field (its text is on the right, the caret lands
+ * before "€") made Backspace remove nothing and a 1 typed turn €42.00 into €142.00; a caret in the
+ * middle dropped a middle digit (€42.00 became €2.00).
+ */
+export function cashRegisterKey(event: KeyboardEvent<HTMLInputElement>, value: number): number | null {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.nativeEvent.isComposing) return null;
+  const { selectionStart, selectionEnd } = event.currentTarget;
+  if (selectionStart === null || selectionStart !== selectionEnd) return null;
+  if (/^[0-9]$/.test(event.key)) return value * 10 + Number(event.key);
+  // A minus next to the caret is the browser's to delete: the field asks for just that.
+  const text = event.currentTarget.value;
+  if (event.key === 'Backspace') return MINUS.test(text.charAt(selectionStart - 1)) ? null : Math.floor(value / 10);
+  if (event.key === 'Delete') return MINUS.test(text.charAt(selectionStart)) ? null : value;
+  return null;
+}
+
 /** What a field with a minus typed in it says: no amount entered here is ever negative. */
 export const NEGATIVE_REFUSED = 'An amount cannot be negative: delete the minus sign.';
 
 /**
  * An amount field that always shows the formatted amount. Digits are typed cash-register style
- * (each one shifts in from the right, Backspace drops the last one); a pasted "12.50" is read in
+ * (each one shifts in from the right, Backspace drops the last one, wherever the caret is: see
+ * `cashRegisterKey`); a pasted "12.50" is read in
  * major units. The value is an integer of minor units.
  *
  * `max` is what this action allows (what is left to capture or refund, the gateway's largest
@@ -87,6 +109,13 @@ export function AmountInput({
     accept(minorFromTyped(event.target.value));
   };
 
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    const next = cashRegisterKey(event, value);
+    if (next === null) return;
+    event.preventDefault();
+    accept(next);
+  };
+
   const onPaste = (event: ClipboardEvent<HTMLInputElement>) => {
     event.preventDefault();
     const text = event.clipboardData.getData('text');
@@ -116,6 +145,7 @@ export function AmountInput({
         placeholder={format(0)}
         value={`${negative ? '\u2212' : ''}${value === 0 ? '' : format(value)}`}
         onChange={onInput}
+        onKeyDown={onKeyDown}
         onPaste={onPaste}
         disabled={disabled}
         data-autofocus={focusFirst ? '' : undefined}

@@ -8,7 +8,7 @@ import { draftCurrency, pasteIssue, splitMerchants, splitRemainder } from '../st
 import type { DraftSplit } from '../store/types';
 import { money } from '../lib/format';
 import { fieldSentence, issueFor } from '../lib/errors';
-import { minorFromTyped, NEGATIVE_REFUSED, typedNegative } from './AmountInput';
+import { cashRegisterKey, minorFromTyped, NEGATIVE_REFUSED, typedNegative } from './AmountInput';
 
 /** Insert (or Alt+N) adds a share below the current one; Ctrl+Delete removes the current one. */
 const ADD_KEYS = 'Insert Alt+N';
@@ -223,6 +223,13 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                         if (!Number.isSafeInteger(minor)) return setPasteError(row.key, overMaxText);
                         setPasteError(row.key, null);
                         change(index, { amount: minor });
+                      }}
+                      onKeyDown={(e) => {
+                        const next = cashRegisterKey(e, row.amount);
+                        if (next === null) return;
+                        e.preventDefault();
+                        setPasteError(row.key, null);
+                        change(index, { amount: Math.min(next, MAX_AMOUNT_MINOR) });
                       }}
                       onPaste={onSharePaste(index, row.key)}
                       data-refused={
