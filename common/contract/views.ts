@@ -614,6 +614,11 @@ export interface CustomerDisplayView {
   tipOptions: { percent: number; tip: number; total: number }[];
   /** Pay by link: the URL the QR code carries. */
   payUrl: string | null;
+  /**
+   * A part of an installment plan: which part of how many, and the plan's whole amount (`amount` is
+   * this part's), so the customer is not shown a part as the total. Null for a payment in one go.
+   */
+  installment: { part: number; of: number; planAmount: number } | null;
   /** A sentence for the customer. */
   message: string | null;
   /** When this screen's state began (the display returns to idle a little after a result). */

@@ -14,7 +14,7 @@ import { CONCERT_MAX_AMOUNT } from '../../drivers/protocols/concert/codec';
 import type { Settings } from '../config/settings';
 import { GATEWAY_PROFILES } from '../gateway/registry';
 import { chargedByShopBankTerminal } from '../payments/standalone';
-import type { Journal, PaymentRecord } from '../store/journal';
+import { installmentPart, type Journal, type PaymentRecord } from '../store/journal';
 
 /** The journal setting naming the payment on the customer display. */
 const CURRENT = 'customerDisplay.paymentId';
@@ -193,6 +193,7 @@ export class CustomerDisplay {
       tip: null,
       tipOptions: [],
       payUrl: null,
+      installment: null,
       message: null,
       at: null,
     };
@@ -200,9 +201,17 @@ export class CustomerDisplay {
     return {
       ...idle,
       shopBankTerminal: chargedByShopBankTerminal(record, this.deps.journal),
+      installment: installmentOf(record, this.deps.journal),
       ...phaseOf(record, settings),
     };
   }
+}
+
+/** The part of its plan a payment is, and the plan's whole amount; null for a payment in one go. */
+function installmentOf(record: PaymentRecord, journal: Journal): CustomerDisplayView['installment'] {
+  const plan = record.installmentPlanId ? journal.getPlan(record.installmentPlanId) : undefined;
+  const place = plan ? installmentPart(plan, [record.id, record.transactionId]) : null;
+  return plan && place ? { ...place, planAmount: plan.amount } : null;
 }
 
 function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDisplayView> {

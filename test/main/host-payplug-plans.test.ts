@@ -540,12 +540,26 @@ describe('the customer display and a PayPlug plan', () => {
     cleanup.push(() => t.close());
     const plan = await t.call('installments.create', { amount: 9000, currency: 'EUR', count: 3, customer: grace });
     const display = await t.call('display.snapshot', {});
-    expect(display).toMatchObject({ phase: 'qr', amount: 3000, currency: 'EUR' });
+    // Which part it is and of what: "Total €30.00" alone told the customer a €90.00 plan cost €30.00.
+    expect(display).toMatchObject({
+      phase: 'qr',
+      amount: 3000,
+      currency: 'EUR',
+      installment: { part: 1, of: 3, planAmount: 9000 },
+    });
     expect(display.payUrl).toMatch(/\/payplug\/pay\//);
     await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
       card_number: '4242424242424242',
     });
     await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
+    expect((await t.call('display.snapshot', {})).installment).toEqual({ part: 1, of: 3, planAmount: 9000 });
+  });
+
+  it('says nothing of installments for a payment in one go', async () => {
+    const t = await payplugTill();
+    cleanup.push(() => t.close());
+    await t.call('payments.create', { amount: 2500, currency: 'EUR', channel: 'link' });
+    expect(await t.call('display.snapshot', {})).toMatchObject({ phase: 'qr', amount: 2500, installment: null });
   });
 });
 

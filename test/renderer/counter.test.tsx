@@ -1552,6 +1552,27 @@ describe('the customer display', () => {
     expect(screen.queryByText('TEST MODE — NO MONEY MOVED')).toBeNull();
   });
 
+  it('shows a plan’s part as the part it is, with the plan’s whole amount, never as the total', async () => {
+    // Found on PayPlug: the first of 3 parts of a €10.00 plan read "Total €3.34" to the customer.
+    const bridge = new FakeBridge();
+    const qr = makeDisplay({
+      version: 3,
+      phase: 'qr',
+      paymentId: 'pay_part1',
+      currency: 'EUR',
+      amount: 334,
+      payUrl: 'http://127.0.0.1:1/payplug/pay/test/abc',
+      installment: { part: 1, of: 3, planAmount: 1000 },
+      at: new Date().toISOString(),
+    });
+    bridge.on('display.snapshot', () => ok(qr));
+    render(<CustomerDisplayApp bridge={bridge} />);
+    expect((await screen.findByTestId('display-amount')).textContent).toBe('€3.34');
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Installment 1 of 3');
+    expect(screen.getByText('€10.00 in 3 installments')).toBeTruthy();
+    expect(screen.queryByText('Total')).toBeNull();
+  });
+
   it('shows the amount and the tip presets, sends the customer’s choice, then the total and the result', async () => {
     const bridge = new FakeBridge();
     const tip = makeDisplay({

@@ -272,6 +272,7 @@ export function makeDisplay(over: Partial<CustomerDisplayView> = {}): CustomerDi
     tip: null,
     tipOptions: [],
     payUrl: null,
+    installment: null,
     message: null,
     at: null,
     ...over,

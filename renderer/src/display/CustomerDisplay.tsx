@@ -193,11 +193,16 @@ function Total({ view }: { view: CustomerDisplayView }) {
     <section aria-labelledby="total-title">
       {/* The page's heading while a payment is shown: the customer's screen reader finds the total first. */}
       <h1 id="total-title" className="customer-display__label">
-        Total
+        {view.installment ? `Installment ${view.installment.part} of ${view.installment.of}` : 'Total'}
       </h1>
       <p className="customer-display__amount" data-testid="display-amount">
         {view.amount !== null ? m(view.amount) : ''}
       </p>
+      {view.installment ? (
+        <p className="customer-display__breakdown">
+          {m(view.installment.planAmount)} in {view.installment.of} installments
+        </p>
+      ) : null}
       {view.tip !== null && view.preTipAmount !== null ? (
         <p className="customer-display__breakdown">
           {m(view.preTipAmount)} + tip {m(view.tip)}
