@@ -60,6 +60,7 @@ import {
   PAY_BY_LINK,
   SAVED_CARD,
   shownCardBrands,
+  shownGroups,
 } from '../reports';
 import {
   installmentPart,
@@ -854,7 +855,7 @@ export class CounterReports {
       testMode: report.testMode,
       paymentCount: report.paymentCount,
       totals: report.totals.map(totalsView),
-      byReader: report.byReader.map((g) => ({ key: g.key, ...totalsView(g) })),
+      byReader: shownGroups(report.byReader).map((g) => ({ key: g.key, ...totalsView(g) })),
       byCardBrand: shownCardBrands(report.byCardBrand).map((g) => ({ key: g.key, ...totalsView(g) })),
       // A Z closed before it was kept has none: null, and the screen says so.
       byMover: report.byMover?.map((g) => ({ key: g.key, ...totalsView(g) })) ?? null,

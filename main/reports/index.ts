@@ -16,6 +16,7 @@ export {
   closeDay,
   refundsOf,
   shownCardBrands,
+  shownGroups,
   splitSettlement,
   totalsByCurrency,
   verifyZReport,

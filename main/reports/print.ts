@@ -9,7 +9,7 @@ import { htmlDocument } from '../receipts/html';
 import type { MoneyText, PrintLine, ReceiptWidth } from '../receipts/layout';
 import { layout, toPlainText } from '../receipts/layout';
 import { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../receipts/types';
-import { shownCardBrands } from './report';
+import { shownCardBrands, shownGroups } from './report';
 import type {
   DayReport,
   GroupTotals,
@@ -220,7 +220,7 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
   lines.push(...plansNotReadLines(report.plansNotRead ?? [], isZ(report)));
   // Old Zs, closed before it was kept, have none: printed without it.
   lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
-  lines.push(...groupLines('BY READER', report.byReader, (key) => key));
+  lines.push(...groupLines('BY READER', shownGroups(report.byReader), (key) => key));
   lines.push(...groupLines('BY CARD BRAND', shownCardBrands(report.byCardBrand), (key) => key));
   // A day without split payments, and a Z closed before it was kept, have none: printed without it.
   lines.push(...splitLines(report.splitSettlement ?? []));

@@ -231,24 +231,31 @@ function compare(a: string, b: string): number {
 }
 
 /**
+ * A breakdown's groups as shown and printed: no row whose every figure is zero (declined or canceled
+ * payments only, which no column of a breakdown counts: found in cashier-day hunts, "(none)" rows of
+ * zeros by card brand, then "Installment 1 of 4 (by link)" by reader for a plan whose first link
+ * was never paid). The report keeps every group, so its breakdowns still add up; a Z stored before
+ * keeps them too, and shows the same.
+ */
+export function shownGroups<G extends ReportTotals>(groups: readonly G[]): G[] {
+  return groups.filter(
+    (g) =>
+      g.approvedCount !== 0 ||
+      g.approvedAmount !== 0 ||
+      g.captured !== 0 ||
+      g.pendingCapture !== 0 ||
+      g.refunded !== 0 ||
+      g.tips !== 0 ||
+      g.net !== 0,
+  );
+}
+
+/**
  * "By card brand" as shown and printed: each brand by its name ("Visa", not "visa"), payments with
- * none as NO_CARD_BRAND, and no row whose every figure is zero (declined or canceled payments only:
- * found in a cashier-day hunt, "(none)" rows of zeros). The report keeps every group, so its
- * breakdowns still add up; a Z stored before keeps them too, and shows the same.
+ * none as NO_CARD_BRAND, without rows of zeros (shownGroups).
  */
 export function shownCardBrands<G extends ReportTotals & { readonly key: string }>(groups: readonly G[]): G[] {
-  return groups
-    .filter(
-      (g) =>
-        g.approvedCount !== 0 ||
-        g.approvedAmount !== 0 ||
-        g.captured !== 0 ||
-        g.pendingCapture !== 0 ||
-        g.refunded !== 0 ||
-        g.tips !== 0 ||
-        g.net !== 0,
-    )
-    .map((g) => ({ ...g, key: g.key === NO_KEY ? NO_CARD_BRAND : brandLabel(g.key) }));
+  return shownGroups(groups).map((g) => ({ ...g, key: g.key === NO_KEY ? NO_CARD_BRAND : brandLabel(g.key) }));
 }
 
 /** Totals per group (a reader, a card brand, who moved the money) then currency, sorted by key. */

@@ -138,6 +138,29 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(text).not.toMatch(/Pay by link|Reader/);
   });
 
+  it('"By reader": a plan aborted before its first part was paid leaves no row of zeros', async () => {
+    // Found in a cashier-day hunt on PayPlug: each plan whose first link expired or was aborted added
+    // "Installment 1 of 4 (by link) 0 · €0.00 …" to the X report, rows of zeros "By card brand" left off.
+    const { t } = await payplugDay();
+    const paid = await t.call('payments.create', { amount: 2500, currency: 'EUR', channel: 'link' });
+    await payplug(t, 'POST', `/_sandbox/payments/${paid.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded', 5_000);
+    const plan = await t.call('installments.create', { amount: 40_000, currency: 'EUR', count: 4, customer: ada });
+    await t.call('installments.abort', { planId: plan.id });
+    const part = plan.schedule[0]!.paymentIds[0]!;
+    await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 50 })).some(
+          (p) => p.transactionId === part && p.status === 'canceled',
+        ),
+      5_000,
+      'the first part canceled with its plan',
+    );
+    const x = await t.call('reports.x', {});
+    expect(x.totals[0]).toMatchObject({ payments: 2, approvedCount: 1, canceledCount: 1 });
+    expect(x.byReader.map((g) => [g.key, g.approvedCount, g.approvedAmount])).toEqual([['Pay by link', 1, 2500]]);
+  });
+
   it('a website sale paid by link and refunded at the till is a payment by link, not "(none)"', async () => {
     // Found in a hunt: a payment taken in after it was paid was journaled as card-present (its page
     // was gone), so its refund counted under "(none)" and the journal's list called it "Terminal".

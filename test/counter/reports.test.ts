@@ -179,6 +179,27 @@ describe('X report', () => {
     expect(shown.slice(shown.indexOf('BY CARD BRAND'))).not.toMatch(/No card|\(none\)/);
   });
 
+  it('prints by reader without rows of zeros: a plan whose first link was never paid is no row', () => {
+    // Found in a cashier-day hunt on PayPlug: "Installment 1 of 4 (by link)" with every figure zero.
+    const report = xReport({
+      payments: [
+        payment({ readerLabel: 'Installment 1 of 4 (by link)', cardBrand: null, status: 'canceled', captured: 0 }),
+        payment({ readerLabel: 'Pay by link' }),
+      ],
+      refunds: [],
+      captures: [],
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    // The report keeps the group, so the breakdown still adds up; the print leaves it off.
+    expect(report.byReader.map((g) => g.key)).toEqual(['Installment 1 of 4 (by link)', 'Pay by link']);
+    const text = reportText(report, 42);
+    const readers = text.slice(text.indexOf('BY READER'), text.indexOf('BY CARD BRAND'));
+    expect(readers).toContain('Pay by link · EUR');
+    expect(readers).not.toContain('Installment');
+  });
+
   it('breaks down by who moved the money: each gateway, and the shop’s bank terminals apart', () => {
     // Found in review: the shop's bank's money was summed with the gateway's, separable only by reader.
     const earlier = payment({
