@@ -64,6 +64,11 @@ function queuedUntilSwitchBack(record: PaymentRecord): string {
   return `queued: sent once the till switches back to ${GATEWAY_LABELS[record.gateway]}`;
 }
 
+/** What a refund queued for the active gateway waits for: the till sends it by itself, never twice. */
+function queuedUntilSent(record: PaymentRecord): string {
+  return `queued: not at ${GATEWAY_LABELS[record.gateway]} yet; the till sends it by itself`;
+}
+
 /**
  * A create's idempotency key: readable (the order and its attempt), and unique to this till's
  * payment. Two tills on one account may number their orders alike; with the order and attempt
@@ -216,17 +221,16 @@ export class CashierCommands {
         orderReferenceOf(payment, this.journal, reading),
         record ? this.journal.installmentPartOf(record) : null,
       ),
-      // Refunds still queued here are not at the gateway yet: listed too, so the details do not offer
-      // their money again — another gateway's until the switch back, and the active one's being sent
-      // (retried after a refusal to answer, or an unknown outcome), as the offline details list them.
+      // Refunds still queued here are not at the gateway yet: listed too — another gateway's until the
+      // switch back, the active one's until it is sent (retried after an unclear answer, or a send left
+      // unanswered waiting for the settle window). Left out, the details offered the whole amount again,
+      // and a second refund went too.
       refunds: [
         ...refunds.map(toRefundView),
         ...(readable && known
           ? this.journaledRefunds(known, { queued: queuedUntilSwitchBack(known) }).filter((r) => r.status === 'queued')
           : record
-            ? this.journaledRefunds(record, { queued: `queued: being sent to ${gateway.label}` }).filter(
-                (r) => r.status === 'queued',
-              )
+            ? this.journaledRefunds(record, { queued: queuedUntilSent(record) }).filter((r) => r.status === 'queued')
             : []),
       ],
       timeline: record ? this.journal.timeline(record.id) : [],

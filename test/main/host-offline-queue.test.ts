@@ -237,7 +237,11 @@ describe('refunds asked for and not yet confirmed', () => {
     expect(detail.offline).toBe(false);
     expect(detail.transaction.amountRefunded).toBe(0);
     expect(detail.refunds).toEqual([
-      expect.objectContaining({ amount: 1000, status: 'queued', reason: 'queued: being sent to PlutoPay' }),
+      expect.objectContaining({
+        amount: 1000,
+        status: 'queued',
+        reason: 'queued: not at PlutoPay yet; the till sends it by itself',
+      }),
     ]);
     // The host counts it too: only the rest can be asked for.
     expect(await t.fail('payments.refund', { paymentId: payment.id, amount: 2500 })).toMatchObject({

@@ -167,6 +167,33 @@ describe('a till on PayPlug', () => {
     expect((await t.call('payments.refund', { paymentId: paid.id })).status).toBe('refunded');
   });
 
+  it('a refund left unanswered is listed as queued in the details, and not offered again', async () => {
+    // Found in a cashier-day hunt: PayPlug answered the refund with a 500 and the till kept it to
+    // send after the settle window, but its details (read again from PayPlug, which answered those)
+    // said "No refunds" and offered the whole amount: the cashier pressed Refund again, and both went.
+    // PayPlug's own settle window: nothing is sent again within the test.
+    const t = track(await payplugTill(undefined, { tuning: { settleWindowMs: 120_000 } }));
+    const paid = await t.call('payments.create', { amount: 3100, currency: 'EUR' });
+    await t.call('simulate.payLink', { paymentId: paid.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded', 5_000);
+    t.sandbox.payplug.setFaults({ error_rate: 1 });
+    expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 31, reason: 'Wrong size' })).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    t.sandbox.payplug.setFaults({ error_rate: 0 });
+    const detail = await waitFor(
+      async () => {
+        const read = await t.call('transactions.get', { transactionId: paid.transactionId! });
+        return read.offline ? null : read;
+      },
+      5_000,
+      'the details read from PayPlug again',
+    );
+    expect(detail.transaction.amountRefunded).toBe(0);
+    expect(detail.refunds).toEqual([expect.objectContaining({ amount: 31, status: 'queued' })]);
+  });
+
   it('two tills on one account numbering orders alike: a retried create finds its own payment, not the other till’s', async () => {
     // Found by a tester: the create key was the order and attempt only, the same on both tills; till
     // B's retry found till A's paid payment by that key and showed it approved for B's customer.

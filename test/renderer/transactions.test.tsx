@@ -6,6 +6,7 @@ import type {
   DisputeView,
   InstallmentPlanView,
   NotSentReason,
+  RefundView,
   TransactionDetail,
   TransactionView,
 } from '../../common/contract';
@@ -1025,6 +1026,54 @@ describe('Transactions screen', () => {
       expect(await screen.findByText('Nothing is left to refund: €20.00 was refunded already.')).toBeTruthy();
       expect(screen.queryByLabelText('Refund amount')).toBeNull();
       expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+    });
+
+    it('a refund the host kept to send (queued) is asked for: the form does not offer it again', async () => {
+      // Found in a cashier-day hunt on PayPlug: a refund answered with a 500 was kept to send, but the
+      // form put its amount back with the message as if nothing was made; Enter again made a second.
+      const transaction = makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 3100, amountCaptured: 3100 });
+      const bridge = detailBridge(transaction);
+      let refunds: RefundView[] = [];
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          transaction,
+          refunds,
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID }),
+        }),
+      );
+      const message =
+        'The gateway is unreachable (The gateway failed (500)). The refund is queued and will be sent automatically when the connection returns.';
+      bridge.on('payments.refund', (input) => {
+        refunds = [
+          {
+            id: 'refund-pay_detail0001-1',
+            reference: 'refund-pay_detail0001-1',
+            amount: input.amount!,
+            currency: 'EUR',
+            status: 'queued',
+            reason: 'queued: not at PayPlug yet; the till sends it by itself',
+            createdAt: '2026-01-05T11:00:00Z',
+          },
+        ];
+        return fail('offline', message, { queued: true });
+      });
+      const { store, user } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '31');
+      await user.type(screen.getByLabelText('Reason (optional)'), 'Wrong size{Enter}');
+      await waitFor(() => expect(bridge.inputs('payments.refund')).toHaveLength(1));
+      expect(await screen.findByText(message)).toBeTruthy();
+      // Read again: the queued €0.31 is listed, only the rest is offered, and the reason is not kept.
+      await waitFor(() => expect(amount.value).toBe('€30.69'));
+      expect((screen.getByLabelText('Reason (optional)') as HTMLInputElement).value).toBe('');
+      expect(screen.queryByText(/^Not refunded/)).toBeNull();
+      expect(document.activeElement?.tagName).toBe('H1');
+      await user.keyboard('{Enter}');
+      expect(bridge.inputs('payments.refund')).toHaveLength(1);
     });
 
     it('the rest of a payment asked for and queued is not offered again: said as waiting for the gateway', async () => {

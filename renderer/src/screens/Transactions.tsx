@@ -417,11 +417,17 @@ function RefundForm({
       `refund:${transaction.id}`,
     );
     setSending(null);
-    if (result.ok) {
+    // Kept by the host to send (the gateway unreachable, or its answer lost): asked for, as a refund
+    // made is. Put back in the field, it read as not made, and Enter again sent a second refund.
+    const queued = !result.ok && result.error.code === 'offline' && result.error.queued === true;
+    if (result.ok || queued) {
       if (!touched.current.amount) setTyped(null);
       if (!touched.current.reason) setReason('');
       if (!touched.current.share) setShare('');
-      onRefunded(`Refunded ${money(amount, transaction.currency)}.`, touched.current.amount);
+      onRefunded(
+        result.ok ? `Refunded ${money(amount, transaction.currency)}.` : result.error.message,
+        touched.current.amount,
+      );
     } else {
       // Not made: the amount it was for is back in the field, unless the next one was typed since.
       if (!touched.current.amount) setTyped(amount);
