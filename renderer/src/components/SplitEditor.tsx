@@ -228,8 +228,10 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                         const next = cashRegisterKey(e, row.amount);
                         if (next === null) return;
                         e.preventDefault();
+                        // As typing reads it (onChange): past the most, shown as typed and marked, never cut.
+                        if (!Number.isSafeInteger(next)) return setPasteError(row.key, overMaxText);
                         setPasteError(row.key, null);
-                        change(index, { amount: Math.min(next, MAX_AMOUNT_MINOR) });
+                        change(index, { amount: next });
                       }}
                       onPaste={onSharePaste(index, row.key)}
                       data-refused={
