@@ -639,7 +639,7 @@ export class Installments {
       schedule,
       status,
       payUrl: plan.payUrl,
-      failure: plan.failure?.message ?? plan.failure?.code ?? null,
+      failure: planFailureText(plan.failure),
     });
     // A running plan is followed from now on: its later parts are charged without the till.
     if (status === 'active' || status === 'aborting') this.watcher.followPlans();
@@ -919,6 +919,19 @@ export function runningPlanWayOut(plan: Pick<InstallmentPlanRecord, 'planId' | '
     );
   return `Use Abort plan on ${where} before ${then}.`;
 }
+
+/**
+ * What a plan's failure adds to its status, for the cashier: nothing when the gateway only says it was
+ * aborted or that a part failed (PayPlug's "You have aborted the transaction." — a plan is no transaction
+ * — and "A payment has failed."): the status says that in the till's words, and each part's row says
+ * which part and how. Any other reason is kept, as the gateway gave it.
+ */
+function planFailureText(failure: InstallmentPlan['failure']): string | null {
+  if (!failure || SAID_BY_STATUS.has(failure.code)) return null;
+  return failure.message ?? failure.code;
+}
+
+const SAID_BY_STATUS: ReadonlySet<string> = new Set(['aborted', 'failed_payment']);
 
 function isFinal(status: string): boolean {
   return FINAL_PLAN_STATUSES.includes(status);

@@ -123,7 +123,8 @@ describe('PayPlug installment plans the till follows', () => {
     await t.call('settings.update', { gateway: 'plural' });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
     const aborted = await t.call('installments.abort', { planId: plan.id });
-    expect(aborted).toMatchObject({ id: plan.id, gateway: 'payplug', status: 'aborted' });
+    // Without PayPlug's "You have aborted the transaction.": a plan is no transaction, and its status says it.
+    expect(aborted).toMatchObject({ id: plan.id, gateway: 'payplug', status: 'aborted', failure: null });
     const atPayPlug = await payplug(t, 'GET', `/v1/installment_plans/${plan.gatewayPlanId}`);
     expect(atPayPlug.json).toMatchObject({ is_active: false });
     // The till still uses Plural, online: PayPlug's answer says nothing of Plural's connection.
@@ -484,7 +485,8 @@ describe('a PayPlug plan whose first link lapses unpaid', () => {
     );
     expect(failed.type === 'plan' && failed.plan).toMatchObject({ payUrl: null, payUrlExpiresAt: null });
     const [shown] = (await t.call('installments.list', {})).filter((p) => p.id === plan.id);
-    expect(shown).toMatchObject({ status: 'failed', payUrl: null });
+    // PayPlug's "A payment has failed." is not passed on: the status and the rows say it in the till's words.
+    expect(shown).toMatchObject({ status: 'failed', payUrl: null, failure: null });
     expect(shown!.schedule.map((e) => e.state)).toEqual(['expired', 'not_charged', 'not_charged']);
   });
 

@@ -1035,7 +1035,7 @@ describe('Process payment: an installment plan', () => {
           status: 'failed',
           payUrl: null,
           payUrlExpiresAt: null,
-          failure: 'A payment has failed.',
+          failure: null,
           schedule: [
             { ...plan.schedule[0]!, state: 'expired' },
             { ...plan.schedule[1]!, state: 'not_charged' },
@@ -1047,9 +1047,14 @@ describe('Process payment: an installment plan', () => {
     expect(rows()).toEqual(['Link expired', 'Not paid', 'Not paid']);
     expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
-    expect(
-      screen.getAllByRole('status').some((el) => /: failed \(A payment has failed\.\)/.test(el.textContent ?? '')),
-    ).toBe(true);
+    // In the till's words, not the gateway's bare "failed (A payment has failed.)".
+    const said = () => screen.getAllByRole('status').map((el) => el.textContent ?? '');
+    expect(said()).toContain(
+      '€90.00 in 3 installments for Grace Hopper: ended, a part was not paid: no further part is charged',
+    );
+    // Aborted: no "(You have aborted the transaction.)" — a plan is no transaction.
+    act(() => bridge.push({ seq: 7, type: 'plan', plan: { ...plan, status: 'aborted', payUrl: null, failure: null } }));
+    expect(said()).toContain('€90.00 in 3 installments for Grace Hopper: aborted, no further part is charged');
   });
 
   it('shows the schedule\'s dates as the app writes dates, not as "2026-11-30"', async () => {

@@ -1,4 +1,5 @@
 import type {
+  InstallmentPlanView,
   PaymentView,
   ReaderStatus,
   ReaderView,
@@ -158,9 +159,18 @@ export const COPIES_LABELS: Record<ReceiptCopies, string> = {
 /** Why a "print on the receipt printer" button is disabled (receipts and reports say the same). */
 export const NO_PRINTER_TITLE = 'No receipt printer is set up (Settings, F7)';
 
-/** An installment plan's status in words (Process payment's panel, Transactions' plans). */
-export function planStatusText(status: string): string {
-  switch (status) {
+/**
+ * An installment plan's status in the till's words (Process payment's panel, Transactions' plans), never
+ * the gateway's: PayPlug's "You have aborted the transaction." or "A payment has failed." say nothing a
+ * cashier can use, so the host passes no such text on and the status says what happened.
+ */
+export function planStatusText(plan: Pick<InstallmentPlanView, 'status' | 'gatewayPlanId'>): string {
+  switch (plan.status) {
+    case 'aborted':
+      return 'aborted, no further part is charged';
+    case 'failed':
+      // Refused before the gateway made it (its failure says why), or ended by the gateway: a part unpaid.
+      return plan.gatewayPlanId === null ? 'not set up' : 'ended, a part was not paid: no further part is charged';
     case 'active':
       return 'running';
     case 'aborting':
@@ -170,6 +180,6 @@ export function planStatusText(status: string): string {
     case 'unknown':
       return 'not confirmed by the gateway yet — check again before setting up another';
     default:
-      return status;
+      return plan.status;
   }
 }

@@ -703,7 +703,7 @@ function PlanPanel() {
       </h1>
       <p role="status" className="payment-state">
         {money(plan.amount, plan.currency)} in {plan.schedule.length} installments for {plan.customer.firstName}{' '}
-        {plan.customer.lastName}: {planStatusText(plan.status)}
+        {plan.customer.lastName}: {planStatusText(plan)}
         {plan.failure ? ` (${plan.failure})` : ''}
       </p>
       {reading === null ? null : (

@@ -902,7 +902,7 @@ function InstallmentPlans() {
               }}
             >
               {money(plan.amount, plan.currency)} in {plan.schedule.length} — {plan.customer.firstName}{' '}
-              {plan.customer.lastName}, order {plan.orderReference} ({planStatusText(plan.status)})
+              {plan.customer.lastName}, order {plan.orderReference} ({planStatusText(plan)})
             </button>
           </li>
         ))}
