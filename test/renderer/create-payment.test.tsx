@@ -948,6 +948,35 @@ describe('Create payment on PayPlug: a plan takes no description', () => {
   });
 });
 
+describe('Create payment on PayPlug: a customer typed in part', () => {
+  it('says on each empty Customer field what else is needed, and sends nothing until it is whole', async () => {
+    // Found by a tester: a name alone typed was not sent and nothing said so (a customer goes whole).
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '1500');
+    await user.type(screen.getByLabelText('Last name'), 'Hopper');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    const email = screen.getByLabelText('Email');
+    await waitFor(() => expect(email.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.getElementById(email.getAttribute('aria-describedby')!)?.textContent).toBe(
+      "Type the customer's email too, or clear the Customer fields: a customer is sent only with all three.",
+    );
+    expect(screen.getByLabelText('First name').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByLabelText('Last name').getAttribute('aria-invalid')).not.toBe('true');
+    expect(bridge.count('payments.create')).toBe(0);
+    // Completed, the payment goes out with the customer typed.
+    await user.type(email, 'grace@example.com');
+    await user.type(screen.getByLabelText('First name'), 'Grace');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+    });
+  });
+});
+
 describe('Create payment on a gateway with no credentials yet', () => {
   it("offers PayPlug's euros and link only, says it is not set up, and no key was refused", async () => {
     // Found by a tester (live mode, PayPlug, no key): every currency was offered, the line under

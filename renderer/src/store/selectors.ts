@@ -180,6 +180,17 @@ export function releaseIssue(
   return `The amount to release must be from ${money(minimum)} up to ${money(share.releasable)}, leaving nothing or at least ${money(minimum)} to refund to the customer.`;
 }
 
+const CUSTOMER_FIELDS = [
+  { key: 'customerEmail', path: 'customer.email', words: 'email' },
+  { key: 'customerFirstName', path: 'customer.firstName', words: 'first name' },
+  { key: 'customerLastName', path: 'customer.lastName', words: 'last name' },
+] as const;
+
+/** Whether Create payment shows the Customer section (CustomerSection: a gateway that keeps cards or takes installments). */
+function customerShown(gateway: GatewayView | null): boolean {
+  return gateway !== null && (gateway.capabilities.savedCards || gateway.capabilities.installments !== null);
+}
+
 /** The same rules as the host's schema and the gateway's limits, in words, checked before anything is sent. */
 export function validateDraft(draft: Draft, currency: string, gateway: GatewayView | null = null): Issue[] {
   const issues: Issue[] = [];
@@ -208,6 +219,17 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
       issues.push({ path: 'customer.firstName', message: "The customer's first name is needed for this." });
     if (!draft.customerLastName.trim())
       issues.push({ path: 'customer.lastName', message: "The customer's last name is needed for this." });
+  } else if (customerShown(gateway)) {
+    // A customer goes with a payment only whole (the host's contract: email, first and last name): one
+    // typed in part was dropped without a word. Said on each field left empty, before anything is sent.
+    const typed = CUSTOMER_FIELDS.filter(({ key }) => draft[key].trim());
+    if (typed.length > 0)
+      for (const { key, path, words } of CUSTOMER_FIELDS)
+        if (!draft[key].trim())
+          issues.push({
+            path,
+            message: `Type the customer's ${words} too, or clear the Customer fields: a customer is sent only with all three.`,
+          });
   }
   if (!isKnownCurrency(currency))
     issues.push({ path: 'currency', message: `${currency} is not a currency this app knows.` });
