@@ -327,19 +327,25 @@ export const commandSchemas = {
   }),
 
   /** The gateway's transaction list, with the API's filters and pagination. */
-  'transactions.list': z.strictObject({
-    search: ShortText(100).optional(),
-    status: PaymentStatusFilter.optional(),
-    paymentMethodType: z.enum(PAYMENT_METHOD_TYPES).optional(),
-    dateFrom: z.iso.date('date must be YYYY-MM-DD').optional(),
-    dateTo: z.iso.date('date must be YYYY-MM-DD').optional(),
-    sortField: z.enum(['created_at', 'amount', 'status']).default('created_at'),
-    sortOrder: z.enum(['asc', 'desc']).default('desc'),
-    page: z.number().int().min(1).max(100_000).default(1),
-    size: z.number().int().min(1).max(100).default(25),
-    /** 'terminal': payments terminals charged through the shop's own bank (from the journal). */
-    source: z.enum(['gateway', 'terminal']).default('gateway'),
-  }),
+  'transactions.list': z
+    .strictObject({
+      search: ShortText(100).optional(),
+      status: PaymentStatusFilter.optional(),
+      paymentMethodType: z.enum(PAYMENT_METHOD_TYPES).optional(),
+      dateFrom: z.iso.date('date must be YYYY-MM-DD').optional(),
+      dateTo: z.iso.date('date must be YYYY-MM-DD').optional(),
+      sortField: z.enum(['created_at', 'amount', 'status']).default('created_at'),
+      sortOrder: z.enum(['asc', 'desc']).default('desc'),
+      page: z.number().int().min(1).max(100_000).default(1),
+      size: z.number().int().min(1).max(100).default(25),
+      /** 'terminal': payments terminals charged through the shop's own bank (from the journal). */
+      source: z.enum(['gateway', 'terminal']).default('gateway'),
+    })
+    // A range that ends before it starts is refused, not answered "0 transactions" as if searched.
+    .refine((input) => !input.dateFrom || !input.dateTo || input.dateFrom <= input.dateTo, {
+      path: ['dateFrom'],
+      message: 'the "From" date is after the "To" date',
+    }),
   /** One transaction with its refunds and the journal's timeline. */
   'transactions.get': z.strictObject({ transactionId: TransactionId }),
 

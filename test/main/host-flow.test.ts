@@ -399,6 +399,16 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(await t.call('payments.list', { filter: 'all', limit: 100 })).toEqual(before);
   });
 
+  it('refuses a date range that ends before it starts, on From, instead of answering "0 transactions"', async () => {
+    // Found by a cashier: From after To read "0 transactions · No transactions match", as if searched.
+    const error = await t.fail('transactions.list', { dateFrom: '2026-12-05', dateTo: '2026-12-01' });
+    expect(error.code).toBe('validation');
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'dateFrom' })]);
+    expect(error.message).toContain('the "From" date is after the "To" date');
+    // One day (From = To) is a range.
+    expect(await t.call('transactions.list', { dateFrom: '2026-12-01', dateTo: '2026-12-01' })).toHaveProperty('meta');
+  });
+
   it('refuses text holding half a surrogate pair before anything is written, naming the field', async () => {
     const before = await t.call('payments.list', { filter: 'all', limit: 100 });
     // The journal cannot keep such text, and the gateway refuses it: refused here, nothing is left behind.

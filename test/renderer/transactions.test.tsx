@@ -230,6 +230,22 @@ describe('Transactions screen', () => {
     expect(bridge.count('transactions.list')).toBe(1);
   });
 
+  it('keeps the last list under a refused date range: nothing is fetched, "0 transactions" is not said', async () => {
+    // Found by a cashier: with From after To, the list said "0 transactions · No transactions match"
+    // under the date error, as if the refused range had been searched.
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    await user.type(screen.getByLabelText('From'), '2026-02-01');
+    await user.type(screen.getByLabelText('To'), '2026-01-01{Enter}');
+    expect(screen.getByText('The "From" date is after the "To" date.')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Search' }));
+    expect(bridge.count('transactions.list')).toBe(1);
+    expect(screen.getByText('pi_page1')).toBeTruthy();
+    expect(screen.getByText('60 transactions · page 1 of 3')).toBeTruthy();
+    expect(screen.queryByText('No transactions match.')).toBeNull();
+  });
+
   it('announces a refused date range, which the From field describes', async () => {
     // Found with a screen reader: Search said nothing, the message sat by From, away from the focus.
     const bridge = listBridge();
