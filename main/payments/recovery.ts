@@ -29,6 +29,7 @@ import {
   ADVICE_FOUND_AFTER_NOT_MADE,
   ADVICE_QUEUED_REFUSED,
   answerProblem,
+  describeStatus,
   NO_PAYMENT_PAGE,
   onlyCashierClears,
   paidBeforeShown,
@@ -1231,6 +1232,11 @@ function adviceNotAtGateway(record: PaymentRecord): string {
   );
 }
 
+/** Whether a payment shows its capture made: money taken, nothing left waiting for capture. */
+function captured(payment: GatewayPayment): boolean {
+  return payment.status !== 'requires_capture' && payment.amountCaptured > 0;
+}
+
 export function moneyOperation(
   op: OperationRecord,
   record: PaymentRecord,
@@ -1248,21 +1254,29 @@ export function moneyOperation(
   switch (op.kind) {
     case 'capture':
       return {
-        ...checked,
         send: (gateway) => gateway.capture(transactionId, amount, key),
         check: async (gateway) => {
           const current = await gateway.retrieve(transactionId);
-          return current.status !== 'requires_capture' && current.amountCaptured > 0 ? current : null;
+          return captured(current) ? current : null;
         },
+        // An answer that does not show the capture made is not taken as it (a cancel answered
+        // "paid" showed a payment the gateway had cancelled as taken: FUZZ_SEED=1003721342).
+        answerProblem: (payment) =>
+          answerProblem(record, payment) ??
+          (captured(payment) ? null : `it says the payment is ${describeStatus(payment.status)}, not captured`),
       };
     case 'cancel':
       return {
-        ...checked,
         send: (gateway) => gateway.cancel(transactionId, key),
         check: async (gateway) => {
           const current = await gateway.retrieve(transactionId);
           return current.status === 'canceled' ? current : null;
         },
+        answerProblem: (payment) =>
+          answerProblem(record, payment) ??
+          (payment.status === 'canceled'
+            ? null
+            : `it says the payment is ${describeStatus(payment.status)}, not canceled`),
       };
     case 'refund':
       return {
