@@ -71,6 +71,12 @@ interface Charge {
   id: string;
   captured: number;
   refunded: number;
+  /**
+   * A link no card has paid or authorised. A link's create unanswered readably is sent again at
+   * once (docs/reliability.md, the settle window): the earlier link, shown to no one, stays unpaid
+   * and is no second charge (seed 1405890028: three links for one payment, one paid).
+   */
+  unpaidLink?: boolean;
 }
 
 /** A till on one gateway behind a rewriting proxy, and what the test needs to know of that gateway. */
@@ -160,9 +166,13 @@ async function payPlugRig(): Promise<Rig> {
     },
     async charges() {
       const { json } = await payplug(t, 'GET', '/_sandbox/ledger');
-      return (
-        json as { payments: { id: string; amount: number; captured: boolean; amount_refunded: number }[] }
-      ).payments.map((p) => ({ id: p.id, captured: p.captured ? p.amount : 0, refunded: p.amount_refunded }));
+      type Row = { id: string; amount: number; status: string; captured: boolean; amount_refunded: number };
+      return (json as { payments: Row[] }).payments.map((p) => ({
+        id: p.id,
+        captured: p.captured ? p.amount : 0,
+        refunded: p.amount_refunded,
+        unpaidLink: p.status === 'open',
+      }));
     },
     async close() {
       await t.close();
@@ -253,7 +263,7 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
     );
     const charges = await rig.charges();
     // One create, at most one charge at the gateway.
-    expect(charges.length - chargesBefore).toBeLessThanOrEqual(1);
+    expect(charges.slice(chargesBefore).filter((c) => !c.unpaidLink).length).toBeLessThanOrEqual(1);
     const charge = charges.find((c) => c.id === settled.transactionId);
     if (!charge) {
       expect({ payment: settled, charges: charges.slice(chargesBefore) }).toEqual({ payment: settled, charges: [] });
@@ -348,6 +358,7 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
         examples: [
           ['create', { kind: 'wrongType', field: 'currency', value: 'succeeded ' }, false],
           ['create', { kind: 'wrongType', field: 'is_paid', value: true }, false],
+          ['create', { kind: 'wrongType', field: 'failure', value: [] }, true],
         ],
       },
     );
