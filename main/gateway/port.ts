@@ -339,6 +339,13 @@ export interface PaymentGateway {
    * findCreated already only reads.
    */
   lookUpCreated?(input: NewPayment, key: string, since?: number): Promise<GatewayPayment | null>;
+  /**
+   * A link's create sent more than once (its answers unreadable, nothing found between sends: a
+   * gateway without idempotency keys makes a link per send) leaves spare links nobody was shown.
+   * Withdraws each one made with `key` other than `keep` that no card has paid or authorised; the
+   * ids withdrawn. Absent: the gateway never makes a second payment for one key.
+   */
+  withdrawSpareLinks?(key: string, keep: string, since: number): Promise<string[]>;
   retrieve(id: string): Promise<GatewayPayment>;
   list(query: PaymentQuery): Promise<PaymentPage>;
   /** `amount` below the authorised amount only with capabilities.partialCapture. */

@@ -283,6 +283,29 @@ export class Recovery {
   }
 
   /**
+   * A link whose create was sent more than once: the links the earlier sends may have made, shown to
+   * no one, are withdrawn so none stays payable, nor listed open beside the real one. Best effort: a
+   * spare left (the gateway unreachable now) expires unpaid by itself.
+   */
+  private async withdrawSpareLinks(record: PaymentRecord, since: number): Promise<PaymentRecord> {
+    const gateway = this.engine.gatewayFor(record);
+    const keep = record.transactionId;
+    if (!gateway.withdrawSpareLinks || keep === null) return record;
+    try {
+      const withdrawn = await this.engine.call(
+        (g) => g.withdrawSpareLinks!(record.idempotencyKey, keep, since),
+        gateway,
+      );
+      if (withdrawn.length === 0) return record;
+      const updated = this.engine.journal.updatePayment(record.id, {}, 'spare_links_withdrawn', withdrawn.join(', '));
+      this.engine.changed(updated);
+      return updated;
+    } catch {
+      return record;
+    }
+  }
+
+  /**
    * Sends a payment's create with its journaled key. On a gateway without idempotency keys every
    * retry first looks for the payment the earlier send may have made (tagged with the key).
    */
@@ -323,6 +346,8 @@ export class Recovery {
         answerIs: (payment) => (payment.status === 'pending' ? 'progress' : 'outcome'),
       });
       if (created.channel === 'link' && created.status === 'pending') this.watcher().follow(created.id);
+      if (created.channel === 'link' && (journal.getOperationByKey(record.idempotencyKey)?.attempts ?? 0) > 1)
+        return await this.withdrawSpareLinks(created, Date.parse(op.createdAt));
       return created;
     } catch (error) {
       const current = journal.getPayment(record.id)!;

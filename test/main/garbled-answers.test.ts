@@ -73,8 +73,8 @@ interface Charge {
   refunded: number;
   /**
    * A link no card has paid or authorised. A link's create unanswered readably is sent again at
-   * once (docs/reliability.md, the settle window): the earlier link, shown to no one, stays unpaid
-   * and is no second charge (seed 1405890028: three links for one payment, one paid).
+   * once (docs/reliability.md, the settle window): the earlier link, shown to no one, is withdrawn
+   * unpaid and is no second charge (seed 1405890028: three links for one payment, one paid).
    */
   unpaidLink?: boolean;
 }
@@ -166,12 +166,19 @@ async function payPlugRig(): Promise<Rig> {
     },
     async charges() {
       const { json } = await payplug(t, 'GET', '/_sandbox/ledger');
-      type Row = { id: string; amount: number; status: string; captured: boolean; amount_refunded: number };
+      type Row = {
+        id: string;
+        amount: number;
+        is_paid: boolean;
+        authorized: boolean;
+        captured: boolean;
+        amount_refunded: number;
+      };
       return (json as { payments: Row[] }).payments.map((p) => ({
         id: p.id,
         captured: p.captured ? p.amount : 0,
         refunded: p.amount_refunded,
-        unpaidLink: p.status === 'open',
+        unpaidLink: !p.is_paid && !p.authorized,
       }));
     },
     async close() {

@@ -225,7 +225,8 @@ describe('PayPlug requests that land after the till looked for them (settle wind
     const CREATE_OR_LOOKUP = /^(POST \/payplug\/v1\/payments|GET \/payplug\/v1\/payments\?.*per_page=100)$/;
     const release = landNextLate(relay, CREATE);
 
-    // Looked up, not found, sent again within the quick retries: no window for a link.
+    // Looked up, not found, sent again within the quick retries: no window for a link. Then, its
+    // link held, the till looks for spare links the first send made (none yet: it lands later).
     const created: Result<PaymentView> = await till.answerOf(
       t.host.invoke('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'ord-late-link' }),
       'the link',
@@ -237,10 +238,12 @@ describe('PayPlug requests that land after the till looked for them (settle wind
       'POST /payplug/v1/payments',
       'GET /payplug/v1/payments',
       'POST /payplug/v1/payments',
+      'GET /payplug/v1/payments',
     ]);
     expect(link).toMatchObject({ status: 'pending', channel: 'link', payUrl: expect.any(String) });
 
-    // The first send lands now: an orphan link at PayPlug, tagged as the till's.
+    // The first send lands now, after that look: an orphan link at PayPlug, tagged as the till's,
+    // left open to expire unpaid (docs/reliability.md#the-settle-window).
     release();
     await relay.landed();
     const payments = (await ledger()).payments.filter((p) => p.amount === 1500);

@@ -436,6 +436,23 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
       return null;
     },
 
+    async withdrawSpareLinks(key, keep, since) {
+      const made = (payment: WirePayment) => payment.created_at * 1000 >= since - CLOCK_SLACK_MS;
+      // Newest first: every send of the create is after its first, so the scan stops before it.
+      const recent = await scanRecent((payment) => !made(payment));
+      const spares = recent.filter(
+        (payment) =>
+          payment.id !== keep &&
+          made(payment) &&
+          hasKey(payment.metadata, key) &&
+          !payment.is_paid &&
+          payment.failure === null &&
+          (payment.authorization?.authorized_at ?? null) === null,
+      );
+      for (const spare of spares) await api.abortPayment(spare.id);
+      return spares.map((spare) => spare.id);
+    },
+
     retrieve: async (id) => toPayment(await api.getPayment(id)),
 
     list,

@@ -35,6 +35,8 @@ function ledger(s: Services): Record<string, unknown> {
     currency: row.currency,
     status: ledgerStatus(row, now),
     is_paid: row.state === 'paid',
+    // Kept once a card authorised it, through a capture, an abort or the authorisation's expiry.
+    authorized: row.authorized_at !== null,
     deferred: row.deferred === 1,
     captured: row.state === 'paid',
     amount_refunded: row.amount_refunded,
