@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { setTraceSink, type TraceSpan } from '../../main/core/trace';
-import { startTestHost } from '../support/host';
+import { startTestHost, waitFor } from '../support/host';
 
 afterEach(() => {
   setTraceSink(null);
@@ -18,6 +18,14 @@ describe('the reader link, traced', () => {
     const t = await startTestHost({ tuning: { pollWaitMs: 25_000 } });
     try {
       const reader = await t.onlineReader();
+      // Online is said before the link's first poll, which the sandbox answers at once (it asks no
+      // version); the poll it then holds is sent as that answer is read, which lastSeenAt marks. On a
+      // busy machine the push could otherwise go out before the held poll.
+      await waitFor(
+        async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.lastSeenAt !== null),
+        5_000,
+        'the link polled once',
+      );
       const created = await t.call('payments.create', { amount: 1250, currency: 'EUR' });
       const spans: TraceSpan[] = [];
       setTraceSink((span) => spans.push(span));
