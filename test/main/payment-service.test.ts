@@ -682,7 +682,7 @@ describe('payments against a fake gateway (the port)', () => {
     gateway.readerGate = new Promise((resolve) => (open = resolve));
     // Reconcile reads the payment (still pending), then waits on the reader...
     const reconciling = service.recovery.reconcile(journal.getPayment(created.id)!);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => gateway.waitingAtGate > 0 || undefined, 5_000, 'the reconcile at the gateway');
     // ...while the card is approved and the report reaches the journal.
     gateway.readerGate = null;
     await gateway.readers.simulate(cloud.id);
@@ -831,7 +831,7 @@ describe('payments against a fake gateway (the port)', () => {
     gateway.retrieveGate = new Promise((resolve) => (open = resolve));
     // Reconcile reads the payment (unknown) and asks the gateway (still open there)...
     const reconciling = service.recovery.reconcile(journal.getPayment(created.id)!);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => gateway.waitingAtGate > 0 || undefined, 5_000, 'the reconcile at the gateway');
     // ...while the reader's report (the cashier said: not charged) reaches the gateway and the journal.
     gateway.retrieveGate = null;
     const atGateway = gateway.payments.get(created.transactionId!)!;

@@ -55,6 +55,8 @@ export class FakeGateway implements PaymentGateway {
   readerGate: Promise<void> | null = null;
   /** While set, retrieve() answers only once the promise settles (with the payment as it is then). */
   retrieveGate: Promise<void> | null = null;
+  /** Calls waiting at readerGate or retrieveGate right now (a test waits for the host to reach one). */
+  waitingAtGate = 0;
   private readonly heldRetrieves = new Map<string, { skip: number; until: Promise<void> }>();
   /** Retrieves held by holdRetrieve() right now. */
   waitingRetrieves = 0;
@@ -165,7 +167,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async retrieve(id: string): Promise<GatewayPayment> {
-    await this.retrieveGate;
+    await this.atGate(this.retrieveGate);
     const held = this.heldRetrieves.get(id);
     if (held && --held.skip < 0) {
       this.heldRetrieves.delete(id);
@@ -174,6 +176,16 @@ export class FakeGateway implements PaymentGateway {
       this.waitingRetrieves--;
     }
     return strip(this.get(id));
+  }
+
+  private async atGate(gate: Promise<void> | null): Promise<void> {
+    if (!gate) return;
+    this.waitingAtGate++;
+    try {
+      await gate;
+    } finally {
+      this.waitingAtGate--;
+    }
   }
 
   /** Holds one retrieve of `id`, the one after the next `skip`, until `until` settles. */
@@ -252,7 +264,7 @@ export class FakeGateway implements PaymentGateway {
   readonly readers: GatewayReaders = {
     list: async () => [...this.remote.values()],
     get: async (readerId) => {
-      await this.readerGate;
+      await this.atGate(this.readerGate);
       return this.reader(readerId);
     },
     register: async (params) => {
