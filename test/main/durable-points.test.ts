@@ -26,8 +26,12 @@ describe('durable points of a card payment', () => {
     return t;
   }
 
-  /** One payment on the simulated reader, until the host has nothing left to do for it. */
-  async function pay(t: TestHost, captureMethod: 'automatic' | 'manual') {
+  /**
+   * One payment on the simulated reader, until the host has nothing left to do for it: at least
+   * `fsyncs` synced commits made (a busy machine may take a while to write the last one), then no
+   * commit for 100 ms (one more would show as a count above it).
+   */
+  async function pay(t: TestHost, captureMethod: 'automatic' | 'manual', fsyncs: number) {
     const reader = await t.onlineReader();
     const before = t.host.commitStats();
     const created = await t.call('payments.create', { amount: 1_250, currency: 'USD', captureMethod });
@@ -38,6 +42,11 @@ describe('durable points of a card payment', () => {
     await t.waitForPayment(created.id, (p) => p.status === done && p.queuedOperations === 0);
     if (captureMethod === 'manual') await t.call('payments.capture', { paymentId: created.id });
     // The last commit is the one that shows the outcome; then the host has nothing left to write.
+    await waitFor(
+      () => t.host.commitStats().syncedCommits - before.syncedCommits >= fsyncs,
+      5_000,
+      `${fsyncs} synced commits`,
+    );
     let last = t.host.commitStats().commits;
     await waitFor(
       async () => {
@@ -56,8 +65,8 @@ describe('durable points of a card payment', () => {
 
   it('fsyncs four times for an automatic-capture payment, and writes its progress without fsync', async () => {
     const t = await till();
-    await pay(t, 'automatic'); // the first one also pairs nothing new, but warms the reader's link
-    const counted = await pay(t, 'automatic');
+    await pay(t, 'automatic', 4); // the first one also pairs nothing new, but warms the reader's link
+    const counted = await pay(t, 'automatic', 4);
     // create intent · push intent · the device's outcome (before it is reported) · the final outcome
     expect(counted.synced).toBe(4);
     // create answer · push answer · waiting for card · card presented: committed, not fsynced
@@ -66,8 +75,8 @@ describe('durable points of a card payment', () => {
 
   it('a manual capture adds its intent and its outcome', async () => {
     const t = await till();
-    await pay(t, 'automatic');
-    expect((await pay(t, 'manual')).synced).toBe(6);
+    await pay(t, 'automatic', 4);
+    expect((await pay(t, 'manual', 6)).synced).toBe(6);
   });
 
   it("keeps the safety level 'full' outside an unsynced transition, and restores it after a failed one", () => {
