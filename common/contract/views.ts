@@ -301,6 +301,7 @@ export interface SplitView {
   refundable: number;
   /** A release or cancel of this share was sent and is not confirmed yet (it is retried). */
   pending: boolean;
+  /** What the cashier can do to the share now: nothing while a step on it is pending. */
   next: SplitAction[];
 }
 

@@ -366,11 +366,15 @@ export function toSplitView(
   // cancel of it, which moves no money but stops it saying HOLD there. Not on a refunded or voided
   // payment: the gateway refuses it there, and so does the host (Settlements.check).
   const tidied = payment && split.splitId && closed && SETTLEABLE.has(payment.status);
-  const next: SplitAction[] = settleable
-    ? [...(releasable > 0 ? (['release'] as const) : []), 'cancel']
-    : tidied
-      ? ['cancel']
-      : [];
+  // A release or cancel already waiting for the gateway is sent again by itself; another step on the
+  // share meanwhile is refused (Settlements.settle), so none is offered until it is confirmed.
+  const next: SplitAction[] = waiting
+    ? []
+    : settleable
+      ? [...(releasable > 0 ? (['release'] as const) : []), 'cancel']
+      : tidied
+        ? ['cancel']
+        : [];
   return {
     id: split.splitId,
     merchantId: split.merchantId,

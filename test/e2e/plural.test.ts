@@ -54,8 +54,8 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
 
   const paymentState = () => page.locator('.payment-state[role=status]');
 
-  /** The sandbox's ledger, read with a token of its own (as Plural's dashboard would show it). */
-  async function ledger(): Promise<LedgerOrder[]> {
+  /** An access token of the test's own, for the sandbox's `/_sandbox` routes. */
+  async function sandboxToken(): Promise<string> {
     const token = (await (
       await fetch(`${plural.url}/api/auth/v1/token`, {
         method: 'POST',
@@ -67,10 +67,28 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
         }),
       })
     ).json()) as { access_token: string };
+    return token.access_token;
+  }
+
+  /** The sandbox's ledger, read with a token of its own (as Plural's dashboard would show it). */
+  async function ledger(): Promise<LedgerOrder[]> {
     const response = await fetch(`${plural.url}/_sandbox/ledger`, {
-      headers: { Authorization: `Bearer ${token.access_token}` },
+      headers: { Authorization: `Bearer ${await sandboxToken()}` },
     });
     return ((await response.json()) as { orders: LedgerOrder[] }).orders;
+  }
+
+  /**
+   * Every API call the sandbox answers fails with a 500 (`errorRate` 1) or none does (0). `token`:
+   * one taken before (no new one is issued while every call fails).
+   */
+  async function failEveryCall(errorRate: 0 | 1, token: string) {
+    const response = await fetch(`${plural.url}/_sandbox/faults`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ error_rate: errorRate }),
+    });
+    expect(response.status).toBe(200);
   }
 
   async function ledgerOrder(amount: number): Promise<LedgerOrder> {
@@ -296,6 +314,46 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     await item.getByRole('button', { name: 'Yes, cancel the authorisation' }).click();
     await textOf(page.getByRole('status').filter({ hasText: 'canceled' }), /Authorisation of ₹250\.00 canceled/);
     expect(await ledgerOrder(25_000)).toMatchObject({ status: 'CANCELLED', captured: 0 });
+  });
+
+  it('a release waiting for the gateway offers nothing more to press on its share until it is confirmed', async () => {
+    // Found by using the app: while a release was queued, the share still offered Release, Release
+    // part… and Cancel share, as if nothing had been asked; the host refuses each of them meanwhile.
+    await chargeByLink('45000', {
+      split: async () => {
+        await page.getByRole('button', { name: 'Split between merchants' }).click();
+        await page.keyboard.type('1324');
+        const first = page.getByLabel('Share 1 amount');
+        await first.fill('');
+        await first.pressSequentially('25000');
+        await page.getByLabel('Share 1 on hold').check();
+        await first.press('Insert');
+        await page.keyboard.type('1233');
+      },
+    });
+    await page.keyboard.press('F3');
+    await page.getByRole('button', { name: 'Pay the link' }).click();
+    await textOf(page.getByRole('status').filter({ hasText: 'payment page' }), /of ₹450\.00/);
+    await page.keyboard.press('F5');
+    await page.getByRole('tab', { name: 'Settlements' }).click();
+    const item = page.locator('li.settlement', { hasText: '₹450.00' }).first();
+    const share = item.locator('li.share', { hasText: '1324' });
+    await share.getByRole('button', { name: 'Release ₹250.00 to 1324' }).waitFor({ timeout: STATUS_TIMEOUT });
+    const token = await sandboxToken();
+    await failEveryCall(1, token);
+    try {
+      await share.getByRole('button', { name: 'Release ₹250.00 to 1324' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Yes, release' }).click();
+      await textOf(share, /waiting for the gateway to confirm \(retried automatically\)/);
+      await textOf(share, /The release is queued and will be sent automatically/);
+      expect(await share.getByRole('button').allTextContents()).toEqual([]);
+    } finally {
+      await failEveryCall(0, token);
+    }
+    // Sent by itself once the gateway answers again: released, once.
+    await textOf(share, /RELEASED/);
+    const order = await ledgerOrder(45_000);
+    expect(order.splits[0]).toMatchObject({ status: 'RELEASED', released: 25_000 });
   });
 
   it('no Plural client secret, signature key or access token ever crossed the bridge', async () => {
