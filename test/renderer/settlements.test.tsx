@@ -853,6 +853,41 @@ describe('Transactions → Settlements', () => {
     expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
   });
 
+  it("a split payment's details say which share has a release waiting for the gateway, as Settlements does", async () => {
+    // Found in Chromium: with a release queued (the gateway failing), Settlements said it waits but
+    // the details' Shares said only "HOLD held until released", as if nothing had been asked.
+    const payment = splitPayment({
+      splits: [share({ pending: true, next: [] }), ...splitPayment().splits.slice(1)],
+    });
+    const bridge = pluralBridge([payment]);
+    const detail: TransactionDetail = {
+      offline: false,
+      transaction: makeTransaction({
+        id: 'v1-order',
+        reference: 'v1-order',
+        orderReference: 'COURT-1',
+        amount: 50_000,
+        amountCaptured: 50_000,
+        amountRefunded: 0,
+        currency: 'INR',
+        paymentMethodType: 'link',
+      }),
+      refunds: [],
+      timeline: [],
+      payment,
+    };
+    bridge.on('transactions.list', () =>
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
+    );
+    bridge.on('transactions.get', () => ok(detail));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    const table = await screen.findByRole('table', { name: 'Shares of v1-order' });
+    const [waiting, settledShare] = within(table).getAllByRole('row').slice(1);
+    expect(waiting!.textContent).toMatch(/HOLD.*waiting for the gateway to confirm \(retried automatically\)/);
+    expect(settledShare!.textContent).not.toMatch(/waiting/);
+  });
+
   it('a refund from a held share is only whole: a part of it is said so before anything is sent', async () => {
     // Found by a helper: the host queued a part of a held share offline, and Plural refused it when sent.
     const payment = splitPayment();

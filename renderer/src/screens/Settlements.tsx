@@ -83,6 +83,13 @@ export function shareStatusText(split: SplitView, currency: string, paymentStatu
 }
 
 /** The shares of one payment, read only (Transactions → Details). */
+/** A release or cancel of the share sent and not confirmed yet: said wherever the share's status is. */
+function SharePending({ split }: { split: SplitView }) {
+  return split.pending ? (
+    <span className="muted"> · waiting for the gateway to confirm (retried automatically)</span>
+  ) : null;
+}
+
 export function SharesTable({ payment, caption }: { payment: PaymentView; caption: string }) {
   return (
     <table className="shares">
@@ -108,6 +115,7 @@ export function SharesTable({ payment, caption }: { payment: PaymentView; captio
             <td>
               <ShareStatusBadge split={split} />{' '}
               <span className="muted">{shareStatusText(split, payment.currency, payment.status)}</span>
+              <SharePending split={split} />
             </td>
             <td className="num">{money(split.releasedAmount, payment.currency)}</td>
             <td className="num">{money(split.refundedAmount, payment.currency)}</td>
@@ -298,9 +306,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
         {split.refundedAmount > 0 ? (
           <span className="muted"> · {money(split.refundedAmount, currency)} refunded</span>
         ) : null}
-        {split.pending ? (
-          <span className="muted"> · waiting for the gateway to confirm (retried automatically)</span>
-        ) : null}
+        <SharePending split={split} />
       </div>
       {(canRelease || canCancel) && !asked ? (
         <div className="actions">
