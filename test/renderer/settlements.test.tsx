@@ -1073,7 +1073,9 @@ describe('Transactions → Settlements', () => {
         .getAllByRole('option')
         .map((option) => option.textContent),
     ).toEqual([
-      'As the gateway draws it (held shares first, then the others)',
+      // Found in Chromium: "held shares first" read as if a ₹100.00 refund came out of a ₹300.00 held
+      // share; Plural gives a held share back only whole, so it came from a merchant already paid.
+      'As the gateway draws it (money not settled first, then held shares whole, then the others)',
       "1233's share (₹100.00 left to refund, RELEASED)",
       "1400's share (₹100.00 left to refund, RELEASED)",
     ]);

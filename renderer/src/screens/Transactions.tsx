@@ -488,7 +488,9 @@ function RefundForm({
                 setError((prev) => withoutIssues(prev, ['splits']));
               }}
             >
-              <option value="">As the gateway draws it (held shares first, then the others)</option>
+              <option value="">
+                As the gateway draws it (money not settled first, then held shares whole, then the others)
+              </option>
               {shares.map((split) => (
                 <option key={split.id} value={split.id!}>
                   {merchant(split.merchantId)}'s share ({money(split.refundable, transaction.currency)} left to refund,{' '}
