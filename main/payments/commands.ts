@@ -428,7 +428,7 @@ export class CashierCommands {
                 : null,
           }),
           'created',
-          `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
+          `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channelNote(channel, input.savedCardId)}`,
         );
         // The shares as asked for, until the gateway says how it holds them.
         if (splits.length > 0)
@@ -1801,6 +1801,12 @@ function tippingNote(fields: PaymentPatch, currency: string): string {
   if (fields.tipState === 'chosen' && fields.tipAmount)
     return ` with a tip of ${formatAmount(fields.tipAmount, currency)}${fields.tipPercent ? ` (${fields.tipPercent} %)` : ''}`;
   return '';
+}
+
+/** How the customer pays, for the timeline: a saved card is charged at once, with no link shown. */
+function channelNote(channel: PaymentChannel, savedCardId: string | undefined): string {
+  if (channel !== 'link') return '';
+  return savedCardId ? ', saved card' : ', pay by link';
 }
 
 /**

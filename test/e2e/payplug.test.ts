@@ -186,6 +186,8 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await refund.pressSequentially('1500');
     await page.getByRole('button', { name: /^Refund/ }).click();
     await textOf(page.locator('body'), /Partially refunded/);
+    await page.keyboard.press('Escape');
+    await page.getByRole('heading', { name: 'Transactions', level: 1 }).waitFor({ timeout: STATUS_TIMEOUT });
   });
 
   it('a card saved on a link is found, said, and charged without a QR, shown as a saved card', async () => {
@@ -223,6 +225,13 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     // Charged to the saved card: no link was shown, and the screen does not say "pay by link".
     await textOf(page.locator('.payment-card__meta'), /· saved card · visa •••• 4242$/);
     expect(await page.locator('.payment-card__meta').textContent()).not.toContain('pay by link');
+    // Its details say so too (found in a cashier hunt: the timeline's first step read "pay by link").
+    await page.keyboard.press('F5');
+    const row = page.locator('tr', { hasText: '€15.00' }).filter({ hasText: 'Card •••• 4242' });
+    await row.getByRole('button', { name: /Details/ }).click();
+    const created = page.locator('li', { hasText: /Created — €15\.00/ });
+    await textOf(created, /Created — €15\.00, automatic capture, order \S+, saved card$/);
+    await page.keyboard.press('Escape');
   });
 
   it('an installment plan is created with its schedule, its first part paid on the page, and aborted', async () => {
