@@ -975,6 +975,26 @@ describe('Create payment on PayPlug: a customer typed in part', () => {
       customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
     });
   });
+
+  it('takes the marks away once the Customer fields are cleared, as they say to', async () => {
+    // Found in a cashier hunt: the email cleared, First name and Last name still read "Type the
+    // customer's first name too, or clear the Customer fields" with all three empty.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '1500');
+    const email = screen.getByLabelText('Email');
+    await user.type(email, 'grace@example.com');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(screen.getByLabelText('First name').getAttribute('aria-invalid')).toBe('true'));
+    await user.clear(email);
+    for (const label of ['Email', 'First name', 'Last name'])
+      expect(screen.getByLabelText(label).getAttribute('aria-invalid')).not.toBe('true');
+    expect(screen.queryByText(/clear the Customer fields/)).toBeNull();
+    expect(screen.queryByText('Not charged. Check the highlighted fields.')).toBeNull();
+    expect(bridge.count('payments.create')).toBe(0);
+  });
 });
 
 describe('Create payment on a gateway with no credentials yet', () => {

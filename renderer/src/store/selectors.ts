@@ -186,6 +186,16 @@ const CUSTOMER_FIELDS = [
   { key: 'customerLastName', path: 'customer.lastName', words: 'last name' },
 ] as const;
 
+/** A saved card, offering to save one, or a plan: the payment needs a whole customer. */
+export function needsCustomer(draft: Draft): boolean {
+  return draft.saveCard || draft.savedCardId !== null || draft.installments > 1;
+}
+
+/** Whether any of the Customer fields has something typed in it. */
+export function customerTyped(draft: Draft): boolean {
+  return CUSTOMER_FIELDS.some(({ key }) => draft[key].trim() !== '');
+}
+
 /** Whether Create payment shows the Customer section (CustomerSection: a gateway that keeps cards or takes installments). */
 function customerShown(gateway: GatewayView | null): boolean {
   return gateway !== null && (gateway.capabilities.savedCards || gateway.capabilities.installments !== null);
@@ -211,8 +221,7 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
         message: `The amount can be at most ${formatAmount(amountMax, currency)} with ${gateway.label}.`,
       });
   }
-  const needsCustomer = draft.saveCard || draft.savedCardId !== null || draft.installments > 1;
-  if (needsCustomer) {
+  if (needsCustomer(draft)) {
     const emailIssue = customerEmailIssue(draft.customerEmail);
     if (emailIssue) issues.push({ path: 'customer.email', message: emailIssue });
     if (!draft.customerFirstName.trim())
@@ -222,8 +231,7 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
   } else if (customerShown(gateway)) {
     // A customer goes with a payment only whole (the host's contract: email, first and last name): one
     // typed in part was dropped without a word. Said on each field left empty, before anything is sent.
-    const typed = CUSTOMER_FIELDS.filter(({ key }) => draft[key].trim());
-    if (typed.length > 0)
+    if (customerTyped(draft))
       for (const { key, path, words } of CUSTOMER_FIELDS)
         if (!draft[key].trim())
           issues.push({

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { followRows, withoutIssues } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
-import { isInFlight, shopTimeZone } from './selectors';
+import { customerTyped, isInFlight, needsCustomer, shopTimeZone } from './selectors';
 import type { Draft, LastCharge, PosState, TxQuery, UiSlice, UiState } from './types';
 
 export interface Preferences {
@@ -255,13 +255,18 @@ export const createUiSlice =
         // A field edited loses what was said about it (found by a UI hunt: an order reference
         // corrected kept its red mark while the amount field showed a refusal of its own, which
         // stops Charge from sending and so from clearing the error).
+        const draft = { ...state.ui.draft, ...patch };
         const edited = (Object.keys(patch) as (keyof Draft)[])
           .filter((key) => patch[key] !== state.ui.draft[key])
           .flatMap((key) => DRAFT_ISSUE_PATHS[key] ?? []);
+        // The Customer fields all cleared, for a payment that needs no customer: what was said of the
+        // others ("… too, or clear the Customer fields") is done with (found in a cashier hunt).
+        if (edited.some((path) => path.startsWith('customer.')) && !customerTyped(draft) && !needsCustomer(draft))
+          edited.push('customer');
         return {
           ui: {
             ...state.ui,
-            draft: { ...state.ui.draft, ...patch },
+            draft,
             createError: withoutIssues(state.ui.createError, edited),
             // Said until the cashier types the amount again (or picks a currency).
             draftNotice: 'amount' in patch || 'currency' in patch ? null : state.ui.draftNotice,
