@@ -976,6 +976,28 @@ describe('Create payment on PayPlug: a customer typed in part', () => {
     });
   });
 
+  it("marks a whole customer's email typed wrong with the other mistakes, before anything is sent", async () => {
+    // Found in a cashier hunt: with a bad receipt email too, only that one was marked; the customer's
+    // "ada@@example" was refused by the host on the next Enter, one mistake at a time.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '1000');
+    await user.type(screen.getByLabelText('Email'), 'ada@@example');
+    await user.type(screen.getByLabelText('First name'), 'Ada');
+    await user.type(screen.getByLabelText('Last name'), 'Lovelace');
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'bob@');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    const email = screen.getByLabelText('Email');
+    await waitFor(() => expect(email.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.getElementById(email.getAttribute('aria-describedby')!)?.textContent).toBe(
+      "The customer's email is not an email address: type it as name@example.com.",
+    );
+    expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
+    expect(bridge.count('payments.create')).toBe(0);
+  });
+
   it('takes the marks away once the Customer fields are cleared, as they say to', async () => {
     // Found in a cashier hunt: the email cleared, First name and Last name still read "Type the
     // customer's first name too, or clear the Customer fields" with all three empty.

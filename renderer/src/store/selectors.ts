@@ -238,6 +238,11 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
             path,
             message: `Type the customer's ${words} too, or clear the Customer fields: a customer is sent only with all three.`,
           });
+        else if (key === 'customerEmail') {
+          // Typed wrong, said with the rest rather than refused by the host on the next Enter.
+          const emailIssue = customerEmailIssue(draft.customerEmail);
+          if (emailIssue) issues.push({ path, message: emailIssue });
+        }
   }
   if (!isKnownCurrency(currency))
     issues.push({ path: 'currency', message: `${currency} is not a currency this app knows.` });
