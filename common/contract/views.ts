@@ -147,8 +147,11 @@ export interface GatewayView {
    */
   configured: boolean;
   capabilities: GatewayCapabilities;
-  /** Amount range in minor units and the currencies it takes (null: any the app knows). */
-  limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null };
+  /**
+   * Amount range in minor units, the currencies it takes (null: any the app knows) and the longest
+   * description, in UTF-16 code units (an emoji counts as two).
+   */
+  limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null; descriptionMax: number };
   /**
    * Test mode: the cards this gateway's sandbox knows for paying a link (the Simulate screen offers
    * them, and no others): PlutoPay's, PayPlug's or Plural's own table. Empty without link payments

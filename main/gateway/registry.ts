@@ -102,6 +102,7 @@ export function gatewayView(name: GatewayName, gateway: PaymentGateway | null): 
       amountMin: profile.limits.amount.min,
       amountMax: profile.limits.amount.max,
       currencies: profile.limits.currencies,
+      descriptionMax: profile.limits.description.max,
     },
     linkTestCards: profile.linkTestCards,
   };

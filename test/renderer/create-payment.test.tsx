@@ -998,6 +998,31 @@ describe('Create payment on PayPlug: a customer typed in part', () => {
     expect(bridge.count('payments.create')).toBe(0);
   });
 
+  it('marks a description longer than PayPlug takes with the other mistakes, in a sentence', async () => {
+    // Found in a cashier hunt: 90 characters went to the host, which refused them on the next Enter
+    // as "Description: too long for PayPlug: at most 80 characters (emoji count as two)."
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '1000');
+    const description = screen.getByLabelText('Description');
+    await user.click(description);
+    await user.paste('x'.repeat(81));
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'bob@');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(description.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.getElementById(description.getAttribute('aria-describedby')!)?.textContent).toBe(
+      'The description can be at most 80 characters with PayPlug (an emoji counts as two).',
+    );
+    expect(bridge.count('payments.create')).toBe(0);
+    // 80 goes out.
+    await user.type(description, '{Backspace}');
+    await user.clear(screen.getByLabelText('Receipt email (optional)'));
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+  });
+
   it('takes the marks away once the Customer fields are cleared, as they say to', async () => {
     // Found in a cashier hunt: the email cleared, First name and Last name still read "Type the
     // customer's first name too, or clear the Customer fields" with all three empty.

@@ -224,10 +224,10 @@ export function gatewayFor(name: GatewayName): GatewayView {
     capabilities,
     limits:
       name === 'payplug'
-        ? { amountMin: 100, amountMax: 2_000_000, currencies: ['EUR'] }
+        ? { amountMin: 100, amountMax: 2_000_000, currencies: ['EUR'], descriptionMax: 80 }
         : name === 'plural'
-          ? { amountMin: 100, amountMax: 100_000_000, currencies: ['INR'] }
-          : { amountMin: 50, amountMax: 99_999_999, currencies: null },
+          ? { amountMin: 100, amountMax: 100_000_000, currencies: ['INR'], descriptionMax: 500 }
+          : { amountMin: 50, amountMax: 99_999_999, currencies: null, descriptionMax: 500 },
     // Each gateway's own sandbox cards (its factory names the same numbers).
     linkTestCards: { plutopay: TEST_CARDS, payplug: PAYPLUG_TEST_CARDS, plural: PLURAL_TEST_CARDS }[name].map(
       ({ number, label }) => ({ number, label }),

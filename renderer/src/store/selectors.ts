@@ -258,8 +258,16 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
       });
     }
   }
-  if (draft.description.trim().length > 500)
-    issues.push({ path: 'description', message: 'The description can be at most 500 characters.' });
+  // What the gateway keeps (PayPlug: 80), said with the rest rather than refused by the host on the next Enter.
+  const descriptionMax = Math.min(500, gateway?.limits.descriptionMax ?? 500);
+  if (draft.description.trim().length > descriptionMax)
+    issues.push({
+      path: 'description',
+      message:
+        descriptionMax < 500 && gateway
+          ? `The description can be at most ${descriptionMax} characters with ${gateway.label} (an emoji counts as two).`
+          : 'The description can be at most 500 characters.',
+    });
   // A plan has nowhere to keep one (the host refuses it rather than drop it): said on the field.
   else if (draft.installments > 1 && draft.description.trim())
     issues.push({
