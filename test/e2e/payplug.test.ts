@@ -156,6 +156,23 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await textOf(paymentState(), /Declined\./);
   });
 
+  it('an unpaid link cancelled with Esc reads canceled, not failed, in its details', async () => {
+    // Found in a cashier hunt: the details of a link the cashier cancelled listed a "Failure",
+    // in PayPlug's words: "You have aborted the transaction. (aborted)".
+    await chargeByLink('1234');
+    await page.keyboard.press('Escape');
+    await textOf(paymentState(), /^Canceled\. No money was taken\.$/);
+    await page.keyboard.press('F5');
+    const row = page.locator('tr', { hasText: '€12.34' });
+    await textOf(row, /Canceled/);
+    await row.getByRole('button', { name: /Details/ }).click();
+    const details = page.locator('dl').first();
+    await textOf(details, /Status\s*Canceled/);
+    expect(await details.textContent()).not.toMatch(/Failure|aborted the transaction/);
+    await page.keyboard.press('Escape');
+    await page.getByRole('heading', { name: 'Transactions', level: 1 }).waitFor({ timeout: STATUS_TIMEOUT });
+  });
+
   it('a deferred payment is authorised by link and captured from F4', async () => {
     await chargeByLink('4000', { manual: true });
     // The customer pays (here with the simulate screen's test card, as the page would).

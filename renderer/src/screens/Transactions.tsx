@@ -678,7 +678,9 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
                 <dd>{t.receiptEmail}</dd>
               </>
             ) : null}
-            {t.failureMessage ? (
+            {/* A cancel is no failure: its status says it (PayPlug words the till's own cancel "You have
+                aborted the transaction."); the timeline keeps the gateway's words. */}
+            {t.failureMessage && t.status !== 'canceled' ? (
               <>
                 <dt>Failure</dt>
                 <dd>
