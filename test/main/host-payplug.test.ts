@@ -55,7 +55,7 @@ describe('a till on PayPlug', () => {
       name: 'payplug',
       label: 'PayPlug',
       configured: false,
-      limits: { currencies: ['EUR'] },
+      limits: { currencies: ['EUR'], descriptionMax: 80 },
       capabilities: { payByLink: true, readerLink: false, cloudReaders: false, paymentMethods: ['link', 'card'] },
     });
     expect(t.events.filter((e) => e.type === 'settings').at(-1)).toMatchObject({
