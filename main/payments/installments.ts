@@ -705,7 +705,14 @@ export class Installments {
     // One write: made in three, a failure after the first left a payment of no plan with no money
     // counted, which the next reading found in the journal and never made the plan's.
     const record = journal.atomically(() => {
-      const adopted = this.sync.adopt(payment, dated.at, plan.gateway);
+      // Made by the gateway for the till's own plan, not by a stranger (found in a cashier hunt: the
+      // first part's timeline read "created outside this till").
+      const adopted = this.sync.adopt(
+        payment,
+        dated.at,
+        plan.gateway,
+        `made by the gateway for this till's installment plan (${payment.reference})`,
+      );
       if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
       // Charged before the till heard of it, yet the till's own plan's money: counted when dated (a
       // payment of the till's own that adopt() claimed instead had its money counted as it changed).

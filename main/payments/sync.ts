@@ -421,9 +421,10 @@ export class PaymentSync {
   /**
    * A payment the till did not create (e.g. pushed to its reader by the merchant's server), dated
    * now or, given `createdAt`, then (see Installments.takeIn). `gateway`: the gateway it was read
-   * from, when not the active one (a part of a plan made before the till switched gateway).
+   * from, when not the active one (a part of a plan made before the till switched gateway). `note`:
+   * how the till came by it, for the timeline, when the till did have a hand in it (a plan's part).
    */
-  adopt(payment: GatewayPayment, createdAt?: string, gateway?: GatewayName): PaymentRecord {
+  adopt(payment: GatewayPayment, createdAt?: string, gateway?: GatewayName, note?: string): PaymentRecord {
     const { journal } = this.engine;
     const name = gateway ?? this.engine.options.gateway().name;
     // Read from that gateway's account now: its ids are that account's, not another's.
@@ -471,7 +472,7 @@ export class PaymentSync {
         channel: adoptedChannel(payment),
       }),
       'adopted',
-      `created outside this till (${payment.reference})`,
+      note ?? `created outside this till (${payment.reference})`,
       createdAt,
     );
     const splits = splitChanges([], payment.splits);

@@ -286,6 +286,14 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     expect(await page.locator('.payment-state').textContent()).toMatch(/running/);
     await page.keyboard.press('Enter');
     await textOf(page.locator('.payment-state'), /aborted/);
+    // The part paid is the till's own plan's, not a stranger's (found in a cashier hunt: its timeline
+    // read "Adopted — created outside this till").
+    await page.keyboard.press('F5');
+    const part = page.locator('tr', { hasText: 'Installment 1 of 3' });
+    await part.getByRole('button', { name: /Details/ }).click();
+    const adopted = page.locator('li', { hasText: /Adopted — / });
+    await textOf(adopted, /Adopted — made by the gateway for this till's installment plan \(pay_\w+\)$/);
+    await page.keyboard.press('Escape');
   });
 
   it('switching back to PlutoPay loses nothing, and no key ever crossed the bridge', async () => {
