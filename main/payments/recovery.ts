@@ -339,7 +339,7 @@ export class Recovery {
             // Not payable (withoutPayablePage): the timeline says why with the gateway's id.
             payment.failure?.code === NO_PAYMENT_PAGE
               ? `${payment.reference}: ${payment.failure.message}`
-              : payment.reference,
+              : `${payment.reference}${settledAtOnce(payment)}`,
           ),
         // A payment waiting for its card (or its link) is found again by its key; one the create
         // already settled (a saved card charged at once) is an outcome.
@@ -1380,4 +1380,16 @@ export function newPaymentOf(record: PaymentRecord): NewPayment {
     channel: record.channel,
     savedCardId: record.savedCardId,
   };
+}
+
+/**
+ * What a create's answer settled by itself (a saved card charged at once), for the timeline: its
+ * status moved with this step, so no later step says it (found in a cashier hunt: a saved card's
+ * details ended on "Created at gateway").
+ */
+function settledAtOnce(payment: GatewayPayment): string {
+  const card = payment.card ? `, ${payment.card.brand} •••• ${payment.card.last4}` : '';
+  if (payment.status === 'succeeded') return ` — charged at once${card}`;
+  if (payment.status === 'requires_capture') return ` — authorised at once${card}`;
+  return '';
 }

@@ -248,6 +248,11 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await row.getByRole('button', { name: /Details/ }).click();
     const created = page.locator('li', { hasText: /Created — €15\.00/ });
     await textOf(created, /Created — €15\.00, automatic capture, order \S+, saved card$/);
+    // Charged by the create itself: its timeline says so, with no later step to say it.
+    await textOf(
+      page.locator('li', { hasText: /Created at gateway — / }),
+      /— pay_\w+ — charged at once, visa •••• 4242$/,
+    );
     await page.keyboard.press('Escape');
   });
 
