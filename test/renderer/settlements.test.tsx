@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { PaymentView, SettingsView, SplitView, TransactionDetail } from '../../common/contract';
+import type { PaymentView, SettingsView, SplitView, TransactionDetail, TransactionView } from '../../common/contract';
 import { shareStatusText } from '../../renderer/src/screens/Settlements';
 import { FakeBridge, fail, makePayment, makeSettings, makeSnapshot, makeTransaction, ok, renderApp } from './helpers';
 
@@ -123,6 +123,44 @@ async function openSettlements(bridge: FakeBridge) {
   await rendered.user.click(screen.getByRole('tab', { name: 'Settlements' }));
   await screen.findByText('2 split payments, 1 with a held share.');
   return rendered;
+}
+
+/**
+ * The food court's order v1-order (₹500.00 taken by link unless `transaction` says otherwise) on a
+ * Plural bridge, as Transactions lists it and shows its details; `detail` may be changed later.
+ */
+function courtOrder(
+  payment: PaymentView,
+  options: {
+    offline?: boolean;
+    transaction?: Partial<TransactionView>;
+    splitMerchants?: SettingsView['splitMerchants'];
+  } = {},
+): { bridge: FakeBridge; detail: TransactionDetail } {
+  const offline = options.offline ?? false;
+  const bridge = pluralBridge([payment], options.splitMerchants);
+  const detail: TransactionDetail = {
+    offline,
+    transaction: makeTransaction({
+      id: 'v1-order',
+      reference: 'v1-order',
+      orderReference: 'COURT-1',
+      amount: 50_000,
+      amountCaptured: 50_000,
+      amountRefunded: 0,
+      currency: 'INR',
+      paymentMethodType: 'link',
+      ...options.transaction,
+    }),
+    refunds: [],
+    timeline: [],
+    payment,
+  };
+  bridge.on('transactions.list', () =>
+    ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline }),
+  );
+  bridge.on('transactions.get', () => ok(detail));
+  return { bridge, detail };
 }
 
 const item = (title: RegExp) => screen.getByRole('heading', { name: title }).closest('li')!;
@@ -693,27 +731,7 @@ describe('Transactions → Settlements', () => {
     // Found by a UI hunt on Plural: a refund refused for more than a share has left kept its mark on
     // the amount after the amount was corrected, until the next Refund.
     const payment = splitPayment();
-    const bridge = pluralBridge([payment]);
-    const detail: TransactionDetail = {
-      offline: false,
-      transaction: makeTransaction({
-        id: 'v1-order',
-        reference: 'v1-order',
-        orderReference: 'COURT-1',
-        amount: 50_000,
-        amountCaptured: 50_000,
-        amountRefunded: 0,
-        currency: 'INR',
-        paymentMethodType: 'link',
-      }),
-      refunds: [],
-      timeline: [],
-      payment,
-    };
-    bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
-    );
-    bridge.on('transactions.get', () => ok(detail));
+    const { bridge } = courtOrder(payment);
     bridge.on('payments.refund', () =>
       fail('validation', 'Check the refund.', {
         issues: [
@@ -811,27 +829,7 @@ describe('Transactions → Settlements', () => {
 
   it("a split payment's details show its shares and refunds, and a refund can name a share", async () => {
     const payment = splitPayment();
-    const bridge = pluralBridge([payment]);
-    const detail: TransactionDetail = {
-      offline: false,
-      transaction: makeTransaction({
-        id: 'v1-order',
-        reference: 'v1-order',
-        orderReference: 'COURT-1',
-        amount: 50_000,
-        amountCaptured: 50_000,
-        amountRefunded: 0,
-        currency: 'INR',
-        paymentMethodType: 'link',
-      }),
-      refunds: [],
-      timeline: [],
-      payment,
-    };
-    bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
-    );
-    bridge.on('transactions.get', () => ok(detail));
+    const { bridge } = courtOrder(payment);
     bridge.on('payments.refund', () => ok(payment));
     const { user } = await renderApp(bridge, { screen: 'transactions' });
     await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
@@ -859,27 +857,7 @@ describe('Transactions → Settlements', () => {
     const payment = splitPayment({
       splits: [share({ pending: true, next: [] }), ...splitPayment().splits.slice(1)],
     });
-    const bridge = pluralBridge([payment]);
-    const detail: TransactionDetail = {
-      offline: false,
-      transaction: makeTransaction({
-        id: 'v1-order',
-        reference: 'v1-order',
-        orderReference: 'COURT-1',
-        amount: 50_000,
-        amountCaptured: 50_000,
-        amountRefunded: 0,
-        currency: 'INR',
-        paymentMethodType: 'link',
-      }),
-      refunds: [],
-      timeline: [],
-      payment,
-    };
-    bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
-    );
-    bridge.on('transactions.get', () => ok(detail));
+    const { bridge } = courtOrder(payment);
     const { user } = await renderApp(bridge, { screen: 'transactions' });
     await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
     const table = await screen.findByRole('table', { name: 'Shares of v1-order' });
@@ -891,27 +869,7 @@ describe('Transactions → Settlements', () => {
   it('a refund from a held share is only whole: a part of it is said so before anything is sent', async () => {
     // Found by a helper: the host queued a part of a held share offline, and Plural refused it when sent.
     const payment = splitPayment();
-    const bridge = pluralBridge([payment]);
-    const detail: TransactionDetail = {
-      offline: true,
-      transaction: makeTransaction({
-        id: 'v1-order',
-        reference: 'v1-order',
-        orderReference: 'COURT-1',
-        amount: 50_000,
-        amountCaptured: 50_000,
-        amountRefunded: 0,
-        currency: 'INR',
-        paymentMethodType: 'link',
-      }),
-      refunds: [],
-      timeline: [],
-      payment,
-    };
-    bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: true }),
-    );
-    bridge.on('transactions.get', () => ok(detail));
+    const { bridge } = courtOrder(payment, { offline: true });
     bridge.on('payments.refund', () => ok(payment));
     const { user } = await renderApp(bridge, { screen: 'transactions' });
     await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
@@ -944,21 +902,7 @@ describe('Transactions → Settlements', () => {
 
   it("a split payment's details name each merchant Settings knows, in the shares and in Take it from", async () => {
     const payment = splitPayment();
-    const bridge = pluralBridge([payment], [{ id: '1233', name: 'Stall 2 — Tea' }]);
-    const transaction = makeTransaction({
-      id: 'v1-order',
-      reference: 'v1-order',
-      orderReference: 'COURT-1',
-      amount: 50_000,
-      amountCaptured: 50_000,
-      amountRefunded: 0,
-      currency: 'INR',
-      paymentMethodType: 'link',
-    });
-    bridge.on('transactions.list', () =>
-      ok({ data: [transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
-    );
-    bridge.on('transactions.get', () => ok({ offline: false, transaction, refunds: [], timeline: [], payment }));
+    const { bridge } = courtOrder(payment, { splitMerchants: [{ id: '1233', name: 'Stall 2 — Tea' }] });
     const { user } = await renderApp(bridge, { screen: 'transactions' });
     await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
     const table = await screen.findByRole('table', { name: 'Shares of v1-order' });
@@ -971,27 +915,7 @@ describe('Transactions → Settlements', () => {
   it('Enter in Take it from refunds, as in the amount: it does not open the list', async () => {
     // The guide promises Enter refunds, but Chromium opens a closed select on Enter.
     const payment = splitPayment();
-    const bridge = pluralBridge([payment]);
-    const detail: TransactionDetail = {
-      offline: false,
-      transaction: makeTransaction({
-        id: 'v1-order',
-        reference: 'v1-order',
-        orderReference: 'COURT-1',
-        amount: 50_000,
-        amountCaptured: 50_000,
-        amountRefunded: 0,
-        currency: 'INR',
-        paymentMethodType: 'link',
-      }),
-      refunds: [],
-      timeline: [],
-      payment,
-    };
-    bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
-    );
-    bridge.on('transactions.get', () => ok(detail));
+    const { bridge } = courtOrder(payment);
     bridge.on('payments.refund', () => ok(payment));
     const { user } = await renderApp(bridge, { screen: 'transactions' });
     await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
@@ -1043,28 +967,9 @@ describe('Transactions → Settlements', () => {
         }),
       ],
     });
-    const bridge = pluralBridge([payment]);
-    const detail: TransactionDetail = {
-      offline: false,
-      transaction: makeTransaction({
-        id: 'v1-order',
-        reference: 'v1-order',
-        orderReference: 'COURT-1',
-        amount: 60_000,
-        amountCaptured: 60_000,
-        amountRefunded: 40_000,
-        status: 'partially_refunded',
-        currency: 'INR',
-        paymentMethodType: 'link',
-      }),
-      refunds: [],
-      timeline: [],
-      payment,
-    };
-    bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
-    );
-    bridge.on('transactions.get', () => ok(detail));
+    const { bridge, detail } = courtOrder(payment, {
+      transaction: { amount: 60_000, amountCaptured: 60_000, amountRefunded: 40_000, status: 'partially_refunded' },
+    });
     const { user } = await renderApp(bridge, { screen: 'transactions' });
     await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
     const from = await screen.findByLabelText('Take it from');
