@@ -29,6 +29,7 @@ import {
   ADVICE_FOUND_AFTER_NOT_MADE,
   ADVICE_QUEUED_REFUSED,
   answerProblem,
+  cardText,
   describeStatus,
   NO_PAYMENT_PAGE,
   onlyCashierClears,
@@ -1284,8 +1285,9 @@ export function moneyOperation(
           const current = await gateway.retrieve(transactionId);
           return captured(current) ? current : null;
         },
-        // An answer that does not show the capture made is not taken as it (a cancel answered
-        // "paid" showed a payment the gateway had cancelled as taken: FUZZ_SEED=1003721342).
+        // An answer that does not show the step made is not taken as it, for a capture as for a
+        // cancel (a cancel answered "paid" showed a payment the gateway had cancelled as taken:
+        // FUZZ_SEED=1003721342 in the garbled answers test).
         answerProblem: (payment) =>
           answerProblem(record, payment) ??
           (captured(payment) ? null : `it says the payment is ${describeStatus(payment.status)}, not captured`),
@@ -1388,7 +1390,7 @@ export function newPaymentOf(record: PaymentRecord): NewPayment {
  * details ended on "Created at gateway").
  */
 function settledAtOnce(payment: GatewayPayment): string {
-  const card = payment.card ? `, ${payment.card.brand} •••• ${payment.card.last4}` : '';
+  const card = payment.card ? `, ${cardText(payment)}` : '';
   if (payment.status === 'succeeded') return ` — charged at once${card}`;
   if (payment.status === 'requires_capture') return ` — authorised at once${card}`;
   return '';

@@ -590,8 +590,12 @@ function eventForStatus(status: string, failureCode: string | null): string {
 
 function eventDetail(payment: GatewayPayment): string | null {
   if (payment.failure) return `${payment.failure.code}${payment.failure.message ? `: ${payment.failure.message}` : ''}`;
-  if (payment.card) return `${payment.card.brand} •••• ${payment.card.last4}`;
-  return null;
+  return cardText(payment);
+}
+
+/** The card a payment was made with, as the timeline says it ("visa •••• 4242"), or null. */
+export function cardText(payment: GatewayPayment): string | null {
+  return payment.card ? `${payment.card.brand} •••• ${payment.card.last4}` : null;
 }
 
 /**
