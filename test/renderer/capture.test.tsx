@@ -1,11 +1,12 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { PaymentView } from '../../common/contract';
+import type { GatewayName, PaymentView } from '../../common/contract';
 import {
   fail,
   FakeBridge,
   makePayment,
+  makeSettings,
   makeSnapshot,
   makeTransaction,
   minutesAgo,
@@ -54,8 +55,9 @@ function bridgeWith(
     }),
   ],
   mode: 'test' | 'live' = 'test',
+  gateway: GatewayName = 'plutopay',
 ) {
-  const bridge = new FakeBridge(makeSnapshot({ payments, mode }));
+  const bridge = new FakeBridge(makeSnapshot({ payments, settings: makeSettings({ mode, gateway }) }));
   bridge.on('payments.uncaptured', () => ok({ payments, total: payments.length, held: heldOf(payments) }));
   bridge.on('transactions.list', () =>
     ok({
@@ -278,6 +280,22 @@ describe('Capture screen', () => {
     await user.click(within(item).getByRole('button', { name: 'Capture' }));
     await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
     // All of it: said as such, not "€50.00 of €50.00" (found by using the app).
+    expect(await screen.findByText('Captured €50.00 (Hotel deposit).')).toBeTruthy();
+  });
+
+  it('offers no amount to type where the gateway captures only the whole authorisation (PayPlug)', async () => {
+    const payment = authorised({ gateway: 'payplug' });
+    const bridge = bridgeWith([payment], [], 'test', 'payplug');
+    bridge.on('payments.capture', () =>
+      ok({ ...payment, status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    // A part typed here would only be refused once sent: the amount is said, not asked.
+    expect(within(item).queryByLabelText('Capture amount')).toBeNull();
+    expect(within(item).getByText(/captures the whole €50\.00; refund any difference afterwards/)).toBeTruthy();
+    await user.click(within(item).getByRole('button', { name: 'Capture €50.00' }));
+    await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
     expect(await screen.findByText('Captured €50.00 (Hotel deposit).')).toBeTruthy();
   });
 

@@ -163,26 +163,29 @@ function AuthorisationItem({
           <div className="inline-fields">
             {lapsed ? null : (
               <>
-                <AmountInput
-                  id={`capture-amount-${auth.id}`}
-                  label="Capture amount"
-                  value={amount}
-                  currency={auth.currency}
-                  onChange={(minor) => {
-                    setAmount(minor);
-                    // Its mark goes as soon as the amount is edited (the gateway's reason with it).
-                    setError((prev) => withoutIssues(prev, ['amount']));
-                  }}
-                  max={auth.amountCapturable}
-                  error={issueFor(error, 'amount')}
-                  hint={
-                    partialCapture
-                      ? `Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`
-                      : `The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`
-                  }
-                />
+                {partialCapture ? (
+                  <AmountInput
+                    id={`capture-amount-${auth.id}`}
+                    label="Capture amount"
+                    value={amount}
+                    currency={auth.currency}
+                    onChange={(minor) => {
+                      setAmount(minor);
+                      // Its mark goes as soon as the amount is edited (the gateway's reason with it).
+                      setError((prev) => withoutIssues(prev, ['amount']));
+                    }}
+                    max={auth.amountCapturable}
+                    error={issueFor(error, 'amount')}
+                    hint={`Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`}
+                  />
+                ) : (
+                  // No field to type a part in: the gateway would refuse it only once sent.
+                  <p className="muted">
+                    {`The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`}
+                  </p>
+                )}
                 <button type="submit" className="primary" disabled={working}>
-                  Capture
+                  {partialCapture ? 'Capture' : `Capture ${money(auth.amountCapturable, auth.currency)}`}
                 </button>
               </>
             )}
