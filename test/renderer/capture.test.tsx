@@ -204,6 +204,22 @@ describe('Capture screen', () => {
     expect(list.textContent).toMatch(/Authorisation: 6 days 23 h left before it expires/);
   });
 
+  it('warns, as an alert, once an authorisation has less than a day left, and still offers its capture', async () => {
+    const soon = new Date(Date.now() + 5 * 3_600_000 + 30 * 60_000).toISOString();
+    const { user } = await renderApp(bridgeWith([authorised({ authorizationExpiresAt: soon })], []));
+    await user.keyboard('{F4}');
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    const alerts = within(item)
+      .getAllByRole('alert')
+      .map((a) => a.textContent)
+      .filter(Boolean);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/^Expires soon: 5 h (29|30) min left to capture it before the money is released\.$/);
+    // The calm line is for authorisations with time to spare: said once, not twice.
+    expect(item.textContent).not.toMatch(/before it expires/);
+    expect(within(item).getByRole('button', { name: 'Capture' })).toBeTruthy();
+  });
+
   it('offers no capture of a lapsed authorisation, from the host or the gateway alone, only its cancel', async () => {
     const lapsed = new Date(Date.now() - 3_600_000).toISOString();
     const bridge = bridgeWith(
