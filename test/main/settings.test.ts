@@ -38,6 +38,26 @@ describe('settings and key hygiene', () => {
     expect(settings.get().mode).toBe('test');
   });
 
+  it("refuses a PayPlug key of the other mode as PlutoPay's, and drops it when the mode switches", () => {
+    const { settings, secrets } = store();
+    expect(() => settings.update({ gateway: 'payplug', payplugSecretKey: 'sk_live_abcdefgh1234' })).toThrow(
+      /live key cannot be used in test mode/,
+    );
+    expect(secrets.get('payplugSecretKey')).toBeNull();
+    settings.update({ gateway: 'payplug', payplugSecretKey: 'sk_test_abcdefgh1234', embeddedSandbox: false });
+    expect(() =>
+      settings.update({
+        mode: 'live',
+        payplugSecretKey: 'sk_test_abcdefgh5678',
+        payplugApiBaseUrl: 'https://pp.example',
+      }),
+    ).toThrow(/test key cannot be used in live mode/);
+    expect(settings.get().mode).toBe('test');
+    expect(secrets.get('payplugSecretKey')).toBe('sk_test_abcdefgh1234');
+    settings.update({ mode: 'live', payplugApiBaseUrl: 'https://pp.example' });
+    expect(secrets.get('payplugSecretKey')).toBeNull();
+  });
+
   it("switching mode drops the old mode's keys and reports an account change", () => {
     const { settings, secrets } = store();
     settings.update({ secretKey: 'sk_test_abcdefgh1234', embeddedSandbox: false });
