@@ -35,11 +35,16 @@ describe('figure 1 machinery', () => {
       payments: 3,
       block: 3,
       warmup: 1,
-      durability: 'normal',
+      // As the app runs for money: the fsync count below is of real synced commits.
+      durability: 'full',
       profile: { enabled: false, dir, name: '' },
       log: () => undefined,
+      countStatements: true,
     });
     expect(run.host).toHaveLength(3);
+    // The figure's fsync count (1.fsyncs): the durable points, intents and outcomes.
+    expect(run.fsyncsPerPayment).toEqual({ automatic: 4, manualThenCapture: 6 });
+    expect(run.journalPerPayment?.commits).toBeGreaterThan(6);
     expect(run.floor).toHaveLength(3);
     for (const t of [...run.host, ...run.floor]) expect(t).toBeGreaterThan(0);
     // The host's background refresh of cloud readers is not part of a payment.
