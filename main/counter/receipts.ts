@@ -27,6 +27,7 @@ import {
   type ReceiptStatus,
   type ReceiptWidth,
 } from '../receipts';
+import { keptTip } from '../reports';
 import {
   installmentPart,
   terminalLinesOf,
@@ -129,7 +130,9 @@ export class CounterReceipts {
       record.amountCaptured !== record.amount
         ? record.amountCaptured
         : record.amount;
-    const tip = record.tipAmount > 0 && record.tipAmount < charged ? record.tipAmount : 0;
+    // What was charged pays the bill first and the tip last, as the reports count Tips: a capture
+    // below the bill keeps no tip, one above it the part above (the refunds are listed apart).
+    const tip = keptTip(record.amount, record.tipAmount, charged, 0);
     const refunds = record.amountRefunded > 0 ? await this.refunds(record) : [];
     const card =
       record.cardBrand && record.cardLast4 && /^\d{4}$/.test(record.cardLast4)

@@ -101,16 +101,27 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     expect(await t.call('receipts.list', { paymentId: paid.id })).toHaveLength(3);
   });
 
-  it('a tipped payment captured in part: the tip line keeps its amount, not a percentage it no longer is', async () => {
-    // Found by a tester: "Amount €8.12 / Tip (15%) €1.88 / TOTAL €10.00" — 1.88 is 23 % of 8.12.
+  it('a tipped payment captured in part: the bill is paid first and the tip last, as Tips counts it', async () => {
+    // Found by a tester: "Amount €8.12 / Tip (15%) €1.88 / TOTAL €10.00" — 1.88 is 23 % of 8.12. Then
+    // "Amount €8.12 / Tip €1.88" while the day's Tips counted nothing of it: €10.00 does not pay the
+    // €12.50 bill, so no tip was kept (reports' keptTip). The receipt and the report say the same.
     await setUp();
-    const created = await pay(1250, { captureMethod: 'manual', tip: { kind: 'percent', percent: 15 } });
-    const authorised = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
-    expect(authorised.content).toMatch(/Tip \(15%\) +€1\.88/);
-    await t.call('payments.capture', { paymentId: created.id, amount: 1000 });
-    const captured = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
-    const lines = captured.content.split('\n').filter((line) => /^(Amount|Tip|TOTAL)/.test(line.trim()));
-    expect(lines.map((line) => line.trim().replace(/ +/g, ' '))).toEqual(['Amount €8.12', 'Tip €1.88', 'TOTAL €10.00']);
+    const lines = async (id: string) =>
+      (await t.call('receipts.render', { paymentId: id, format: 'text', width: 42 })).content
+        .split('\n')
+        .filter((line) => /^(Amount|Tip|TOTAL)/.test(line.trim()))
+        .map((line) => line.trim().replace(/ +/g, ' '));
+    const below = await pay(1250, { captureMethod: 'manual', tip: { kind: 'percent', percent: 15 } });
+    expect(await lines(below.id)).toEqual(['Amount €12.50', 'Tip (15%) €1.88']);
+    await t.call('payments.capture', { paymentId: below.id, amount: 1000 });
+    expect(await lines(below.id)).toEqual(['TOTAL €10.00']);
+    // Above the bill: the part above it is the tip, with no percentage it no longer is.
+    const above = await pay(1250, { captureMethod: 'manual', tip: { kind: 'percent', percent: 15 } });
+    await t.call('payments.capture', { paymentId: above.id, amount: 1300 });
+    expect(await lines(above.id)).toEqual(['Amount €12.50', 'Tip €0.50', 'TOTAL €13.00']);
+    // The day's Tips are the same €0.50.
+    const x = await t.call('reports.x', {});
+    expect(x.totals.find((row: { currency: string }) => row.currency === 'EUR')?.tips).toBe(50);
   });
 
   it('an empty printer is a "not printed — reprint" item, never a failed payment', async () => {
