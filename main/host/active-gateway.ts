@@ -51,6 +51,22 @@ export interface ActiveGatewayOptions {
    * return route), or null: asked on every create.
    */
   returnUrl?: (gateway: GatewayName) => string | null;
+  /**
+   * Where the name of the account last read is kept (the journal), so that receipts and reports
+   * printed before the account is read again — just after a start, or all along while the gateway
+   * is unreachable — still carry the shop's name.
+   */
+  names?: {
+    get(): KnownAccountName | undefined;
+    set(known: KnownAccountName): void;
+  };
+}
+
+/** The business name an account gave when it was last read, with which account it is. */
+export interface KnownAccountName {
+  /** The gateway, the mode and the account (account()). */
+  account: string;
+  name: string | null;
 }
 
 export class ActiveGateway {
@@ -199,6 +215,10 @@ export class ActiveGateway {
     try {
       const account = await gateway.account();
       this.merchant = account;
+      const known = this.knownAccount(mode);
+      const name = account.businessName ?? null;
+      const kept = this.options.names?.get();
+      if (known && (kept?.account !== known || kept.name !== name)) this.options.names?.set({ account: known, name });
       if (account.testMode !== (mode === 'test')) {
         devlog.add(
           'error',
@@ -212,6 +232,22 @@ export class ActiveGateway {
         error instanceof Error ? error.message : String(error),
       );
     }
+  }
+
+  /**
+   * The account's business name (receipts and reports say it when Settings names no shop): as read
+   * at the gateway, else as it was last read on this same account, else null.
+   */
+  businessName(): string | null {
+    if (this.merchant) return this.merchant.businessName ?? null;
+    const known = this.knownAccount(this.options.settings.get().mode);
+    const kept = known ? this.options.names?.get() : undefined;
+    return kept?.account === known ? kept.name : null;
+  }
+
+  private knownAccount(mode: 'test' | 'live'): string | null {
+    const account = this.account();
+    return this.current && account ? `${this.current.name} ${mode} ${account}` : null;
   }
 
   async close(): Promise<void> {

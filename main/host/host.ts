@@ -52,7 +52,7 @@ import { CounterReceipts } from '../counter/receipts';
 import { CounterReports } from '../counter/reports';
 import { CustomerDisplay } from '../counter/display';
 import type { ReceiptPrinter } from '../../drivers/printers/printer';
-import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
+import { ActiveGateway, type EmbeddedSandbox, type KnownAccountName } from './active-gateway';
 import { DevLog } from './devlog';
 import { errorText, HostError, journalWriteFailure, toCommandError } from '../core/errors';
 
@@ -166,6 +166,8 @@ function settledReturn(record: PaymentRecord): SettledReturn | null {
 
 /** The journal setting holding web mode's port, asked for again at the next start. */
 const WEB_PORT = 'web.port';
+/** The journal setting holding the gateway account's name as last read (see ActiveGateway.businessName). */
+const KNOWN_ACCOUNT_NAME = 'gateway.accountName';
 
 const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
   'simulate.presentCard',
@@ -238,6 +240,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     startSandbox: options.startSandbox,
     devlog,
     clock,
+    // The account's name as last read: progress, not money (no fsync of its own).
+    names: {
+      get: () => journal.getSetting<KnownAccountName>(KNOWN_ACCOUNT_NAME),
+      set: (known) => journal.progress(() => journal.setSetting(KNOWN_ACCOUNT_NAME, known)),
+    },
     ...(tuning.settleWindowMs !== undefined ? { settleWindowMs: tuning.settleWindowMs } : {}),
     // The customer's browser comes back to the till's own loopback return route. Only in test mode:
     // a customer's phone cannot reach this computer, so live orders carry no return address.
@@ -333,7 +340,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   const receipts = new CounterReceipts({
     journal,
     settings: () => settings.get(),
-    accountName: () => active.merchant?.businessName ?? null,
+    accountName: () => active.businessName(),
     readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
     capabilities: () => {
       const current = active.peek();
@@ -358,7 +365,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   const display = new CustomerDisplay({
     journal,
     settings: () => settings.get(),
-    accountName: () => active.merchant?.businessName ?? null,
+    accountName: () => active.businessName(),
     onChange: (view) => emit({ type: 'display', display: view }),
   });
   displayRef.current = display;
@@ -375,7 +382,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     gatewayAccountOf: (name) => active.accountFor(name),
     notFollowed: (record) => service.engine.notFollowedNote(record),
     readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
-    accountName: () => active.merchant?.businessName ?? null,
+    accountName: () => active.businessName(),
     print: (parts) => receipts.printParts(parts),
     readPlans: async () => {
       // A plan not read (its gateway unreachable, its keys gone): a part it charged in the day is
@@ -740,7 +747,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
             );
             return record ? settledReturn(record) : null;
           },
-          shopName: () => settings.get().shopName ?? active.merchant?.businessName ?? null,
+          shopName: () => settings.get().shopName ?? active.businessName(),
           onReturnRefused: logRefusedReturn,
           onFailure: (what, error) =>
             devlog.add(

@@ -93,6 +93,38 @@ describe('host restarts', () => {
     expect(unknown).toMatchObject({ status: 'unknown' });
     expect(snapshot.attention.map((a) => a.paymentId)).toContain(unknown!.id);
   });
+
+  it('a receipt reprinted and an X printed while the gateway does not answer still name the shop', async () => {
+    // Found in a defect hunt: with no shop name in Settings, receipts and reports say the gateway
+    // account's name, read from the gateway at each start. Reprinted after a restart with the
+    // gateway down (or in the moment before it answered), the receipt said "Shop".
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = tempDir();
+    const first = await startTestHost({ sandbox, dataDir });
+    const reader = await first.onlineReader();
+    const created = await first.call('payments.create', { amount: 1250, currency: 'EUR', readerId: reader.id });
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await first.call('simulate.presentCard', { readerId: reader.id });
+    await first.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const shop = (await first.call('session.snapshot', {})).merchant?.businessName;
+    expect(shop).toBeTruthy();
+    const shopLine = (content: string) => content.split('\n').find((line) => line.trim() === shop);
+    expect(shopLine((await first.call('receipts.render', { paymentId: created.id })).content)).toBeDefined();
+    await first.close();
+
+    const offline = await startTestHost({ sandbox: unreachable(sandbox), dataDir });
+    cleanup.push(() => offline.close());
+    await waitFor(
+      async () => (await offline.call('session.snapshot', {})).connectivity.gateway === 'offline',
+      8_000,
+      'the offline banner',
+    );
+    const receipt = (await offline.call('receipts.render', { paymentId: created.id, copy: 'merchant' })).content;
+    expect(shopLine(receipt)).toBeDefined();
+    expect(receipt.split('\n').some((line) => line.trim() === 'Shop')).toBe(false);
+    expect(shopLine((await offline.call('reports.x', {})).text)).toBeDefined();
+  });
 });
 
 describe('payment links across a restart (issues 10 and 11, found by the fault soak)', () => {
