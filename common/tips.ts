@@ -6,7 +6,7 @@
  * amount and rounded half up (2.5 minor units → 3), never compounded on a previous tip.
  */
 import { currencyByCode } from './currencies';
-import { MAX_AMOUNT_MINOR, parseMajorAmount } from './money';
+import { formatAmount, MAX_AMOUNT_MINOR, parseMajorAmount } from './money';
 
 /** The percentages offered as one-tap buttons, in order. */
 export const TIP_PRESETS: readonly number[] = [10, 15, 20];
@@ -73,7 +73,8 @@ function checkBase(base: number, currency: string): string | null {
   if (!currencyByCode(currency)) return `unknown currency "${currency}"`;
   if (!Number.isSafeInteger(base) || base <= 0)
     return 'the amount before tip must be a positive whole number of minor units';
-  if (base > MAX_AMOUNT_MINOR) return `the amount before tip must be at most ${MAX_AMOUNT_MINOR} minor units`;
+  if (base > MAX_AMOUNT_MINOR)
+    return `the amount before tip must be at most ${formatAmount(MAX_AMOUNT_MINOR, currency)}`;
   return null;
 }
 
@@ -118,7 +119,8 @@ export function computeTip(base: number, currency: string, choice: TipChoice): T
   }
   const total = base + tip;
   if (total > MAX_AMOUNT_MINOR) {
-    return { ok: false, error: `the total with tip must be at most ${MAX_AMOUNT_MINOR} minor units` };
+    // In the currency's money, as the cashier and the customer type it: never in minor units.
+    return { ok: false, error: `the total with tip must be at most ${formatAmount(MAX_AMOUNT_MINOR, currency)}` };
   }
   return { ok: true, tip, total, percent };
 }

@@ -146,9 +146,22 @@ describe('tip choices and validation', () => {
     expect(computeTip(1000, 'XXX', { kind: 'none' })).toEqual({ ok: false, error: 'unknown currency "XXX"' });
   });
 
-  it('refuses a total above the largest amount any layer accepts', () => {
-    expect(computeTip(MAX_AMOUNT_MINOR, 'EUR', { kind: 'custom', amount: 1 })).toMatchObject({ ok: false });
+  it('refuses a total above the largest amount any layer accepts, saying it in money', () => {
     expect(computeTip(MAX_AMOUNT_MINOR - 1, 'EUR', { kind: 'custom', amount: 1 })).toMatchObject({ ok: true });
+    // Found in a defect hunt: the cashier typing a tip read "at most 100000000 minor units".
+    for (const currency of ['USD', 'JPY', 'KWD']) {
+      expect(computeTip(MAX_AMOUNT_MINOR, currency, { kind: 'custom', amount: 1 })).toEqual({
+        ok: false,
+        error: `the total with tip must be at most ${formatAmount(MAX_AMOUNT_MINOR, currency)}`,
+      });
+      expect(computeTip(MAX_AMOUNT_MINOR - 10, currency, { kind: 'percent', percent: 20 })).toMatchObject({
+        ok: false,
+        error: expect.not.stringMatching(/minor units/),
+      });
+    }
+    expect(computeTip(MAX_AMOUNT_MINOR, 'USD', { kind: 'custom', amount: 1 })).toMatchObject({
+      error: 'the total with tip must be at most $1,000,000.00',
+    });
   });
 });
 
