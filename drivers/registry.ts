@@ -487,21 +487,30 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
   };
 }
 
-/** The Reader handed to the host: the driver's reader, untracked by the registry when closed. */
+/**
+ * The Reader handed to the host: the driver's reader, untracked by the registry when closed. Every
+ * optional member of Reader the driver's reader has is passed on (found in a defect hunt: its
+ * protocol's bound beyond the card wait was not, so the host gave a Concert terminal 15 s instead of
+ * the 29 s its link may take, and called unknown an approval it still took).
+ */
 class TrackedReader implements Reader {
+  readonly longestBeyondCardWaitMs?: number;
   readonly presentCard?: (cardNumber?: string) => boolean;
   readonly setFault?: (fault: SimulatedFault) => void;
   readonly heldByFault?: () => 'no_answer' | null;
   readonly refund?: (request: CollectRequest, onStage?: (stage: CollectStage) => void) => Promise<CardOutcome>;
+  readonly recoverOutcome?: (reference: string) => Promise<CardOutcome | null>;
 
   constructor(
     private readonly inner: Reader,
     private readonly untrack: () => void,
   ) {
+    if (inner.longestBeyondCardWaitMs !== undefined) this.longestBeyondCardWaitMs = inner.longestBeyondCardWaitMs;
     if (inner.presentCard) this.presentCard = (cardNumber) => inner.presentCard!(cardNumber);
     if (inner.setFault) this.setFault = (fault) => inner.setFault!(fault);
     if (inner.heldByFault) this.heldByFault = () => inner.heldByFault!();
     if (inner.refund) this.refund = (request, onStage) => inner.refund!(request, onStage);
+    if (inner.recoverOutcome) this.recoverOutcome = (reference) => inner.recoverOutcome!(reference);
   }
 
   get info(): ReaderInfo {
