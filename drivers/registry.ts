@@ -495,6 +495,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
  */
 class TrackedReader implements Reader {
   readonly longestBeyondCardWaitMs?: number;
+  readonly cancelsUntil?: 'request';
   readonly presentCard?: (cardNumber?: string) => boolean;
   readonly setFault?: (fault: SimulatedFault) => void;
   readonly heldByFault?: () => 'no_answer' | null;
@@ -506,6 +507,7 @@ class TrackedReader implements Reader {
     private readonly untrack: () => void,
   ) {
     if (inner.longestBeyondCardWaitMs !== undefined) this.longestBeyondCardWaitMs = inner.longestBeyondCardWaitMs;
+    if (inner.cancelsUntil !== undefined) this.cancelsUntil = inner.cancelsUntil;
     if (inner.presentCard) this.presentCard = (cardNumber) => inner.presentCard!(cardNumber);
     if (inner.setFault) this.setFault = (fault) => inner.setFault!(fault);
     if (inner.heldByFault) this.heldByFault = () => inner.heldByFault!();

@@ -165,6 +165,12 @@ export interface Reader {
    * authorisation (collect then resolves 'canceled'), false when it is too late or idle.
    */
   cancel(): Promise<boolean>;
+  /**
+   * How long cancel() can stop a collection. 'request': only until the device takes the request
+   * (Concert: never after the terminal's ACK, though it then waits for the card; only the terminal's
+   * own keys stop it from there). Absent: until the card is being authorised (the simulated reader).
+   */
+  readonly cancelsUntil?: 'request';
   /** Test mode only: present a test card (number optional: the default test card). */
   presentCard?(cardNumber?: string): boolean;
   /** Test mode only: inject a fault into the next collection. */

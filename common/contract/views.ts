@@ -768,6 +768,12 @@ export interface ReaderView {
    * ignores cards and never answers until the payment is canceled or the app gives up). Absent otherwise.
    */
   heldByFault?: 'no_answer';
+  /**
+   * 'request': the till can cancel a payment on this reader only until the reader takes the request
+   * (a Concert terminal: from then on, though it waits for the card, only its own keys stop it).
+   * Absent: until the card is being authorised.
+   */
+  cancelsUntil?: 'request';
   action: { paymentId: string | null; transactionId: string; stage: ReaderStage | null; status: string } | null;
 }
 

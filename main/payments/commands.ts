@@ -70,6 +70,17 @@ function queuedUntilSent(record: PaymentRecord): string {
 }
 
 /**
+ * A cancel refused by a reader that has taken the payment (a Concert terminal after its ACK): it may
+ * still be waiting for the card, so "being authorised" would be wrong; only the reader stops it now.
+ */
+function takenByReader(label: string): string {
+  return (
+    `${label} has taken this payment: the till can no longer stop it. If the sale is off, cancel it on ` +
+    `${label} itself (its cancel key) while it asks for the card; its answer then shows here. Once paid, refund it.`
+  );
+}
+
+/**
  * A create's idempotency key: readable (the order and its attempt), and unique to this till's
  * payment. Two tills on one account may number their orders alike; with the order and attempt
  * alone their keys were the same, and a till's retry or Plural's duplicate-reference lookup took
@@ -981,6 +992,7 @@ export class CashierCommands {
         const reader = this.engine.options.readers.resolve(record.readerId);
         if (reader?.hosted) {
           const stopped = await this.engine.options.readers.cancelCollection(record.readerId);
+          if (stopped === 'taken') throw new HostError('conflict', takenByReader(reader.label));
           if (stopped === 'too_late') {
             throw new HostError(
               'conflict',
@@ -1095,6 +1107,11 @@ export class CashierCommands {
     }
     if (record.status === 'in_progress' && record.readerId) {
       const stopped = await this.engine.options.readers.cancelCollection(record.readerId);
+      if (stopped === 'taken')
+        throw new HostError(
+          'conflict',
+          takenByReader(this.engine.options.readers.resolve(record.readerId)?.label ?? 'The terminal'),
+        );
       if (stopped === 'too_late') {
         throw new HostError(
           'conflict',

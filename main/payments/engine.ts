@@ -50,8 +50,11 @@ export interface ReaderDirectory {
         refusal?: string;
       }
     | undefined;
-  /** Asks a hosted reader's device to stop collecting; 'too_late' once the card is authorising. */
-  cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'>;
+  /**
+   * Asks a hosted reader's device to stop collecting; 'too_late' once the card is authorising,
+   * 'taken' once a device that stops only until it takes the request has taken it (Reader.cancelsUntil).
+   */
+  cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'taken' | 'not_collecting'>;
   /** Reports, for a hosted reader's open action, what the cashier established about an unknown outcome. */
   settleUnknown(readerId: string, action: ReaderAction, charged: boolean): Promise<void>;
   /** A credit on a standalone reader's device; 'unsupported' when its protocol has none. */

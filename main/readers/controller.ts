@@ -215,10 +215,15 @@ export class ReaderController {
     this.deviceUnsubscribe?.();
   }
 
-  /** Cashier cancel from the app: only while no card is being authorised. */
-  async cancelCollection(): Promise<'canceled' | 'too_late' | 'not_collecting'> {
+  /**
+   * Cashier cancel from the app: only while no card is being authorised, and on a device that stops
+   * only until it takes the request (Concert), only until then ('taken': its own keys stop it now).
+   */
+  async cancelCollection(): Promise<'canceled' | 'too_late' | 'taken' | 'not_collecting'> {
     if (!this.current || !this.device) return 'not_collecting';
-    return (await this.device.cancel()) ? 'canceled' : 'too_late';
+    const device = this.device;
+    if (await device.cancel()) return 'canceled';
+    return device.cancelsUntil === 'request' ? 'taken' : 'too_late';
   }
 
   /**

@@ -501,7 +501,7 @@ export class ReaderManager implements ReaderDirectory {
     };
   }
 
-  async cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'> {
+  async cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'taken' | 'not_collecting'> {
     return (await this.controllers.get(readerId)?.cancelCollection()) ?? 'not_collecting';
   }
 
@@ -857,6 +857,7 @@ export class ReaderManager implements ReaderDirectory {
       ...(this.options.testMode() && device?.heldByFault?.() === 'no_answer'
         ? { heldByFault: 'no_answer' as const }
         : {}),
+      ...(device?.cancelsUntil === 'request' ? { cancelsUntil: 'request' as const } : {}),
       action: action
         ? {
             paymentId: this.options.paymentOfTransaction(action.transactionId)?.id ?? null,

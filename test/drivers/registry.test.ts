@@ -538,7 +538,7 @@ describe('default registry: USB hot-plug down to the payment', () => {
     await t.registry.stop();
   });
 
-  it("hands out the driver's reader as it is: its protocol's longest beyond the card wait", async () => {
+  it("hands out the driver's reader as it is: its protocol's longest beyond the card wait, and until when it cancels", async () => {
     // Found in a defect hunt: the registry's wrapper left it out, so the host gave a Concert terminal
     // 15 s past its card wait instead of the 29 s its link may take (an approval in its last seconds
     // was called unknown).
@@ -546,6 +546,8 @@ describe('default registry: USB hot-plug down to the payment', () => {
     const id = await attached(t);
     const reader = await t.registry.open(id);
     expect(reader.longestBeyondCardWaitMs).toBe(longestBeyondCardWaitMs());
+    // Only the terminal stops a payment it has taken: the host must not offer the cashier to.
+    expect(reader.cancelsUntil).toBe('request');
     await t.registry.stop();
   });
 

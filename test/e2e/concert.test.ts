@@ -120,6 +120,12 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
       .filter({ has: page.getByRole('button', { name: 'Reconnect' }) });
     await expect.poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT }).toMatch(/waiting for card/);
     expect(terminal.emulator.requests.length).toBe(before + 1);
+    // Taken by the terminal: only its own keys stop it now. The till says so and offers no Cancel,
+    // rather than a Cancel refused as "the card is being authorised" (found in a defect hunt).
+    await page.keyboard.press('F2');
+    await textOf('.key-hints', /has the payment: the till can no longer cancel it\. .*cancel on the reader itself/);
+    expect(await page.getByRole('button', { name: 'Cancel payment' }).isDisabled()).toBe(true);
+    await page.keyboard.press('F6');
 
     // The cable is pulled: socat goes, and the port with it.
     await terminal.stop();

@@ -376,6 +376,29 @@ describe('Process payment screen', () => {
     expect(screen.getByText(/cannot be canceled now/)).toBeTruthy();
   });
 
+  it('a Concert terminal that took the payment: no Cancel, Esc does nothing, and the hint says to stop it on the terminal', async () => {
+    // Found in a defect hunt: under "Waiting for card" the screen offered Cancel payment (Esc), and
+    // the host's refusal said the card was being authorised while the customer had not touched it.
+    const terminal = makeReader({ id: 'rdr_desk', label: 'Desk', kind: 'concert', cancelsUntil: 'request' });
+    const sent = makePayment({ id: 'pay_taken00001', status: 'in_progress', readerId: 'rdr_desk', readerStage: null });
+    const bridge = setup(sent, [terminal]);
+    const { user } = await openProcess(bridge, sent.id);
+    // Sent, not yet taken: the terminal can still refuse the request, so the till can cancel.
+    expect(screen.getByText('Esc cancels the payment while the card is not yet authorised.')).toBeTruthy();
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'payment',
+        payment: { ...sent, readerStage: 'waiting_for_card', updatedAt: new Date(Date.now() + 1000).toISOString() },
+      }),
+    );
+    await screen.findByText(/Desk has the payment: the till can no longer cancel it\. .*on the reader itself/);
+    expect(screen.queryByText(/Esc cancels/)).toBeNull();
+    expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
+    await user.keyboard('{Escape}');
+    expect(bridge.count('payments.cancel')).toBe(0);
+  });
+
   it('shows a decline in role=alert and retries the same payment on the same reader with "Try another card"', async () => {
     // The host keeps a declined payment 'pending' with the decline, so another card can be tried.
     const payment = makePayment({

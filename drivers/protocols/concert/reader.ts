@@ -96,6 +96,8 @@ interface Collection {
 export class ConcertReader implements Reader {
   readonly info: ReaderInfo;
   readonly longestBeyondCardWaitMs: number;
+  /** The app never sends Concert's cancellation: once the terminal ACKs the request, only it can stop. */
+  readonly cancelsUntil = 'request' as const;
   private readonly transport: Transport;
   private readonly clock: Clock;
   private readonly posNumber: string;

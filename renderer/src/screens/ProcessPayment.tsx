@@ -20,6 +20,7 @@ import {
   defaultReader,
   displayConnected,
   isInFlight,
+  takenByReader,
   lastChargePayment,
   isOnline,
   openPayments,
@@ -886,7 +887,7 @@ function PaymentOnReaderOrLink() {
   const disconnected = connection !== 'open';
   // Created with its cancel asked and not canceled yet (the gateway refused it, or was out of reach):
   // Cancel payment stays, to ask again (recovery also sends it again once the gateway is back).
-  const cancellable = canCancel(payment) && !canceling && !processing && !disconnected;
+  const cancellable = canCancel(payment, paymentReader) && !canceling && !processing && !disconnected;
   // Being created (Enter was just pressed, the gateway has not answered): Esc cancels it once the
   // gateway has it, rather than letting it go on to the reader (see cancelCharge).
   const creating = payment?.status === 'creating' && payment.tip?.state !== 'awaiting';
@@ -1033,13 +1034,16 @@ function PaymentOnReaderOrLink() {
     ? null
     : payment.status === 'in_progress' && payment.readerStage === 'processing'
       ? 'The card is being authorised: it cannot be canceled now.'
-      : canCancel(payment)
-        ? disconnected
-          ? OFFLINE_ESC_HINT
-          : 'Esc cancels the payment while the card is not yet authorised.'
-        : creating && !canceling
-          ? CREATING_ESC_HINT
-          : null;
+      : takenByReader(payment, paymentReader)
+        ? // A Concert terminal that took the request: the till cannot stop it, only its own keys can.
+          `${paymentReader!.label} has the payment: the till can no longer cancel it. To stop it, cancel on the reader itself while it asks for the card; its answer then shows here.`
+        : canCancel(payment, paymentReader)
+          ? disconnected
+            ? OFFLINE_ESC_HINT
+            : 'Esc cancels the payment while the card is not yet authorised.'
+          : creating && !canceling
+            ? CREATING_ESC_HINT
+            : null;
   const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(
     payment.status,
   );

@@ -127,12 +127,35 @@ export function isInFlight(payment: PaymentView | undefined | null): boolean {
   return !!payment && (payment.status === 'creating' || payment.status === 'in_progress');
 }
 
-/** Cashier cancel is allowed until the card is being authorised. */
-export function canCancel(payment: PaymentView | undefined | null): boolean {
+/**
+ * The payment is on a reader that has taken it and that only its own keys stop from then on
+ * (ReaderView.cancelsUntil: a Concert terminal waiting for the card after its ACK).
+ */
+export function takenByReader(
+  payment: PaymentView | undefined | null,
+  reader: Pick<ReaderView, 'cancelsUntil'> | undefined | null,
+): boolean {
+  return (
+    !!payment &&
+    payment.status === 'in_progress' &&
+    payment.readerStage === 'waiting_for_card' &&
+    reader?.cancelsUntil === 'request'
+  );
+}
+
+/**
+ * Cashier cancel is allowed until the card is being authorised; on a reader that stops only until it
+ * takes the request (`reader`, the payment's), only until then.
+ */
+export function canCancel(
+  payment: PaymentView | undefined | null,
+  reader?: Pick<ReaderView, 'cancelsUntil'> | null,
+): boolean {
   if (!payment) return false;
   if (payment.status === 'pending') return true;
   // Waiting for the customer's tip: nothing was sent anywhere yet.
   if (payment.status === 'creating' && payment.tip?.state === 'awaiting') return true;
+  if (takenByReader(payment, reader)) return false;
   return payment.status === 'in_progress' && payment.readerStage !== 'processing';
 }
 
