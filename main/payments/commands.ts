@@ -878,6 +878,18 @@ export class CashierCommands {
             ),
           );
         }
+        // The gateway names the reader by its own id (tmr_…), which no screen shows: said with the
+        // reader's label and, when this till put it there, the payment it holds.
+        if (isGatewayError(error) && error.code === 'reader_busy') {
+          const held = journal.heldByReader(input.readerId);
+          const holding = held && held.id !== record.id ? held : null;
+          throw new HostError(
+            'conflict',
+            `${reader.label} is busy with another payment` +
+              (holding ? ` (${formatAmount(holding.amount, holding.currency)}, order ${holding.orderReference})` : '') +
+              '. Wait for it to finish, cancel it, or pick another reader.',
+          );
+        }
         throw error;
       }
     });
