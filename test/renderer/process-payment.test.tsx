@@ -847,6 +847,65 @@ describe('Process payment screen', () => {
     }
   });
 
+  it('a card payment that ends on its reader while watched puts the focus on New payment, as a link does', async () => {
+    // Found in a defect hunt: approved on the reader (or cancelled with Esc) while the cashier
+    // watched, the screen turned to Approved (Canceled) and Enter did nothing: the focus stayed on
+    // the title, and New payment (F1) was not focused even when the screen was opened again.
+    for (const [ending, status] of [
+      ['approved', 'succeeded'],
+      ['cancelled', 'canceled'],
+      ['authorised', 'requires_capture'],
+    ] as const) {
+      const payment = makePayment({
+        id: `pay_card_${ending}`,
+        status: 'in_progress',
+        readerId: 'rdr_sim1',
+        readerStage: 'waiting_for_card',
+        next: ['cancel'],
+      });
+      const bridge = setup(payment);
+      const { unmount } = await openProcess(bridge, payment.id);
+      const title = screen.getByRole('heading', { name: 'Process payment', level: 1 });
+      await waitFor(() => expect(document.activeElement).toBe(title));
+      const ended = {
+        ...payment,
+        status,
+        readerStage: null,
+        next: [],
+        updatedAt: new Date(Date.now() + 1000).toISOString(),
+      };
+      act(() => bridge.push({ seq: 6, type: 'payment', payment: ended }));
+      await waitFor(() => expect(paymentStatus().textContent).not.toMatch(/Waiting for card/));
+      await waitFor(() =>
+        expect(document.activeElement).toBe(screen.getByRole('button', { name: 'New payment (F1)' })),
+      );
+      unmount();
+    }
+  });
+
+  it('a card payment whose outcome is not known keeps the focus where it was: nothing invites charging again', async () => {
+    const payment = makePayment({
+      id: 'pay_card_unknown',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
+    const bridge = setup(payment);
+    await openProcess(bridge, payment.id);
+    const title = screen.getByRole('heading', { name: 'Process payment', level: 1 });
+    await waitFor(() => expect(document.activeElement).toBe(title));
+    const unknown = {
+      ...payment,
+      status: 'unknown' as const,
+      readerStage: null,
+      next: [],
+      updatedAt: new Date(Date.now() + 1000).toISOString(),
+    };
+    act(() => bridge.push({ seq: 6, type: 'payment', payment: unknown }));
+    await waitFor(() => expect(paymentStatus().textContent).toMatch(/Outcome not known/));
+    expect(document.activeElement).toBe(title);
+  });
+
   it('while the host is out of reach, says Esc cancels only once it is back, rather than promising it now', async () => {
     // Found in Chromium: with the host gone, "Esc cancels the payment while the customer has not
     // paid." stayed under a disabled Cancel payment, and Esc did nothing, without a word.

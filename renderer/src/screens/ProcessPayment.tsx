@@ -411,6 +411,13 @@ function paidHow(payment: PaymentView): string {
   return payment.savedCard ? ' · saved card' : ' · pay by link';
 }
 
+/** A card payment whose sale is over: the money taken, held for capture, or none of it (not unknown). */
+function cardSaleEnded(payment: PaymentView): boolean {
+  return ['requires_capture', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded'].includes(
+    payment.status,
+  );
+}
+
 /**
  * A payment (or plan) that ends while it is on screen — the customer paid the link, it lapsed, Esc
  * cancelled it — moves the focus from where the open payment left it (the title, or nowhere once
@@ -871,6 +878,13 @@ function PaymentOnReaderOrLink() {
     };
   }, [planOfPart, run, showPlan]);
 
+  // A card payment that ends while shown — approved or declined for good on its reader, cancelled with
+  // Esc — moves a focus left on the title to New payment (F1), as a link's does (found in a defect
+  // hunt: Enter did nothing after Approved). Not one whose outcome is unknown: that one may have been
+  // charged, and nothing should invite the next sale's Enter there.
+  const cardEnded = !!payment && payment.channel !== 'link' && cardSaleEnded(payment);
+  useNextStepOnceDone(payment?.id ?? '', !!payment && payment.channel !== 'link' && !cardEnded);
+
   const pickedReader = readers.find((r) => r.id === picked && isOnline(r));
   const paymentReader = payment?.readerId ? readers.find((r) => r.id === payment.readerId) : undefined;
   const readerId =
@@ -1123,7 +1137,8 @@ function PaymentOnReaderOrLink() {
           </button>
         ) : null}
         {finished || payment.status === 'failed' || payment.status === 'unknown' ? (
-          <button type="button" onClick={() => setScreen('create')}>
+          // The next step once the sale has ended, also when the screen opens on it (see cardEnded).
+          <button type="button" data-autofocus={cardEnded ? '' : undefined} onClick={() => setScreen('create')}>
             New payment (F1)
           </button>
         ) : null}
