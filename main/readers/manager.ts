@@ -774,6 +774,12 @@ export class ReaderManager implements ReaderDirectory {
   private async refreshCloud(): Promise<void> {
     this.options.clock.clearTimeout(this.cloudTimer);
     if (this.stopped) return;
+    // A gateway that asked the till to wait (429) is not asked for its readers meanwhile: the list
+    // shown stays as last read, and is read again on the first tick after the wait.
+    if ((this.options.gatewayThrottledForMs?.() ?? 0) > 0) {
+      this.scheduleCloudRefresh();
+      return;
+    }
     const read = ++this.cloudReads;
     try {
       const readers = this.gatewayReaders();
@@ -790,14 +796,17 @@ export class ReaderManager implements ReaderDirectory {
       if (!(error instanceof HostError))
         this.options.log('reader', 'Could not list the gateway readers', errorText(error));
     }
-    if (!this.stopped) {
-      // One timer at a time, whichever of overlapping reads ends last.
-      this.options.clock.clearTimeout(this.cloudTimer);
-      this.cloudTimer = this.options.clock.setTimeout(
-        () => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)),
-        this.tuning.cloudRefreshMs ?? 5_000,
-      );
-    }
+    this.scheduleCloudRefresh();
+  }
+
+  private scheduleCloudRefresh(): void {
+    if (this.stopped) return;
+    // One timer at a time, whichever of overlapping reads ends last.
+    this.options.clock.clearTimeout(this.cloudTimer);
+    this.cloudTimer = this.options.clock.setTimeout(
+      () => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)),
+      this.tuning.cloudRefreshMs ?? 5_000,
+    );
   }
 
   /** A reader the gateway removed: out of the list now, and out of any read already under way. */

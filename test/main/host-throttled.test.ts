@@ -376,6 +376,49 @@ describe('a link followed while the gateway throttles the till', () => {
   }, 30_000);
 });
 
+describe("the gateway's reader list while the gateway throttles the till", () => {
+  let till: ProxiedTill | undefined;
+  afterEach(async () => {
+    await till?.close();
+    till = undefined;
+  });
+
+  it('is not asked for during the wait, and is read again after it', async () => {
+    // Found hunting flakes: the list was asked for on every refresh (5 s in the app, 200 ms here)
+    // while the gateway asked for quiet, each read throttled again.
+    till = await tillBehindProxy();
+    const { proxy } = till;
+    const list = '/v1/terminal/readers';
+    let phase: 'before' | 'waiting' | 'over' = 'before';
+    // As for the link above: a read reaching the gateway sooner than the wait's end was started during it.
+    let waitEnds = Number.POSITIVE_INFINITY;
+    let listsDuringWait = 0;
+    let listsAfter = 0;
+    proxy.answer = (method, path) => {
+      if (method !== 'GET' || path !== list) {
+        if (phase === 'waiting' && path === '/v1/health' && performance.now() >= waitEnds) phase = 'over';
+        return phase === 'waiting' ? { ...THROTTLED, headers: { 'retry-after': '2' } } : null;
+      }
+      if (phase === 'before') {
+        phase = 'waiting';
+        waitEnds = performance.now() + 2_000;
+        return { ...THROTTLED, headers: { 'retry-after': '2' } };
+      }
+      if (performance.now() < waitEnds) {
+        listsDuringWait++;
+        return { ...THROTTLED, headers: { 'retry-after': '2' } };
+      }
+      if (phase === 'over') listsAfter++;
+      return null;
+    };
+    await waitFor(() => phase === 'over', 10_000, 'the wait to end');
+    // One read already on its way when the 429 came back may still arrive; none is started meanwhile
+    // (before the fix: one every refresh, about ten in 2 s).
+    expect(listsDuringWait).toBeLessThanOrEqual(1);
+    await waitFor(() => listsAfter > 0, 10_000, 'the reader list read again after the wait');
+  }, 30_000);
+});
+
 describe('PayPlug: a refund made, then the read that follows throttled (429)', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
