@@ -12,7 +12,7 @@ import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
 import type { Transport } from '../../drivers/types';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { pairTerminalOnPort, startTestHost, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
 /**
@@ -75,22 +75,7 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal whose ACK of t
       defaultSimulatedReader: false,
       tuning: { collectTimeoutMs: 2_000 },
     });
-    const found = await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === pty.b,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk 5000' });
-    readerId = paired.id;
-    await t.call('readers.configure', { readerId, standalone: true });
-    await waitFor(
-      async () => (await t.call('readers.list', {})).find((r) => r.id === readerId && r.status === 'online'),
-      10_000,
-      'the terminal online on its own bank',
-    );
+    readerId = (await pairTerminalOnPort(t, pty.b, 'Desk 5000', { standalone: true })).id;
   }, 30_000);
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { serveEmulator, type ServedEmulator } from '../../drivers/protocols/conc
 import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { pairTerminalOnPort, startTestHost, waitFor, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
 describe.skipIf(!hasTool('socat'))('a Concert terminal replugged between two port scans', () => {
@@ -42,17 +42,8 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal replugged between two por
       defaultSimulatedReader: false,
     });
     cleanup.push(() => t.close());
-    const found = await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
+    const paired = await pairTerminalOnPort(t, links.linkB, 'Desk');
     const status = async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id)?.status;
-    await waitFor(async () => ((await status()) === 'online' ? true : undefined), 10_000, 'online');
 
     await terminal.served.stop();
     await terminal.pty.stop();

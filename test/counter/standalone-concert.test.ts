@@ -8,7 +8,7 @@ import { serveEmulator, type ServedEmulator } from '../../drivers/protocols/conc
 import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { pairTerminalOnPort, startTestHost, waitFor, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
 describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () => {
@@ -32,21 +32,7 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () 
   });
 
   it('charges and refunds through the terminal; the gateway never hears of it', async () => {
-    const found = await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === pty.b,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk 5000' });
-    await t.call('readers.configure', { readerId: paired.id, standalone: true });
-    await waitFor(
-      async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id && r.status === 'online'),
-      10_000,
-      'the terminal online on its own bank',
-    );
+    const paired = await pairTerminalOnPort(t, pty.b, 'Desk 5000', { standalone: true });
     const before = ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: unknown[] }).transactions.length;
 
     const created = await t.call('payments.create', {

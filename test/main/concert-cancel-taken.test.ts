@@ -9,7 +9,7 @@ import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { pairTerminalOnPort, startTestHost, waitFor, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
 describe.skipIf(!hasTool('socat'))('cancel on a Concert terminal waiting for the card', () => {
@@ -31,21 +31,7 @@ describe.skipIf(!hasTool('socat'))('cancel on a Concert terminal waiting for the
       defaultSimulatedReader: false,
     });
     cleanup.push(() => t.close());
-    const found = await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === pty.b,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
-    if (standalone) await t.call('readers.configure', { readerId: paired.id, standalone: true });
-    await waitFor(
-      async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id && r.status === 'online'),
-      10_000,
-      'online',
-    );
+    const paired = await pairTerminalOnPort(t, pty.b, 'Desk', { standalone });
     const created = await t.call('payments.create', { amount: 4321, currency: 'EUR', readerId: paired.id });
     if (standalone) await t.call('payments.process', { paymentId: created.id, readerId: paired.id });
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card', 10_000);

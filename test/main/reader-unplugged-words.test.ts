@@ -14,7 +14,7 @@ import { openSerialTransport } from '../../drivers/serial/transport';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
 import { startGatewayProxy } from '../support/gateway-proxy';
-import { startTestHost, waitFor } from '../support/host';
+import { pairTerminalOnPort, startTestHost, waitFor } from '../support/host';
 import { startRewritingProxy } from '../support/proxy';
 import { hasTool } from '../support/tools';
 
@@ -42,21 +42,7 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
       defaultSimulatedReader: false,
     });
     cleanup.push(() => t.close());
-    const found = await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
-    await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find((r) => r.id === paired.id)?.status === 'online' ? 1 : undefined,
-      10_000,
-      'online',
-    );
+    const paired = await pairTerminalOnPort(t, links.linkB, 'Desk');
     const created = await t.call('payments.create', { amount: 4321, currency: 'EUR', readerId: paired.id });
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card', 10_000);
     await waitFor(async () => (served.emulator.requests.length === 1 ? 1 : undefined), 10_000, 'the request taken');
@@ -113,21 +99,7 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
       registry: registry(),
       defaultSimulatedReader: false,
     });
-    const found = await waitFor(
-      async () =>
-        (await first.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await first.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
-    await waitFor(
-      async () =>
-        (await first.call('readers.list', {})).find((r) => r.id === paired.id)?.status === 'online' ? 1 : undefined,
-      10_000,
-      'online',
-    );
+    const paired = await pairTerminalOnPort(first, links.linkB, 'Desk');
     const created = await first.call('payments.create', { amount: 2500, currency: 'EUR', readerId: paired.id });
     await waitFor(() => (reports > 0 ? 1 : undefined), 10_000, 'the approval reported, and not taken');
     // Past the card meanwhile: not shown waiting for it, nor offered to be canceled.
@@ -218,21 +190,7 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
       defaultSimulatedReader: false,
     });
     cleanup.push(() => t.close());
-    const found = await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find(
-          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
-        ),
-      10_000,
-      'the terminal on its port',
-    );
-    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
-    await waitFor(
-      async () =>
-        (await t.call('readers.list', {})).find((r) => r.id === paired.id)?.status === 'online' ? 1 : undefined,
-      10_000,
-      'online',
-    );
+    const paired = await pairTerminalOnPort(t, links.linkB, 'Desk');
     const created = await t.call('payments.create', { amount: 2500, currency: 'EUR', readerId: paired.id });
     await waitFor(async () => (served.emulator.requests.length === 1 ? 1 : undefined), 10_000, 'the request taken');
     // The gateway stops answering; the terminal approves, and is pulled.

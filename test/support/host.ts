@@ -51,6 +51,33 @@ export async function useGateway(
   await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, gateway);
 }
 
+/**
+ * A Concert terminal found on the serial port `path`, paired under `label` (on the shop's own bank
+ * when `standalone`), once it is online.
+ */
+export async function pairTerminalOnPort(
+  t: TestHost,
+  path: string,
+  label: string,
+  { standalone = false }: { standalone?: boolean } = {},
+): Promise<ReaderView> {
+  const found = await waitFor(
+    async () =>
+      (await t.call('readers.list', {})).find(
+        (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === path,
+      ),
+    10_000,
+    'the terminal on its port',
+  );
+  const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label });
+  if (standalone) await t.call('readers.configure', { readerId: paired.id, standalone: true });
+  return waitFor(
+    async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id && r.status === 'online'),
+    10_000,
+    `${label} online`,
+  );
+}
+
 /** The customer display's screen once it reaches `phase`. */
 export function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
   return waitFor(
