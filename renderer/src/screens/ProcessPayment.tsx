@@ -411,7 +411,7 @@ function paidHow(payment: PaymentView): string {
   return payment.savedCard ? ' · saved card' : ' · pay by link';
 }
 
-/** A card payment whose sale is over: the money taken, held for capture, or none of it (not unknown). */
+/** A payment whose sale is over: the money taken, held for capture, or none of it (not unknown). */
 function cardSaleEnded(payment: PaymentView): boolean {
   return ['requires_capture', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded'].includes(
     payment.status,
@@ -1058,9 +1058,8 @@ function PaymentOnReaderOrLink() {
           : creating && !canceling
             ? CREATING_ESC_HINT
             : null;
-  const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(
-    payment.status,
-  );
+  // Ended with something to show for it (a failed one is still offered another try).
+  const finished = cardSaleEnded(payment) && payment.status !== 'failed';
   // Said only of a payment that can be sent: under an unknown outcome ("do not charge again") or a
   // final one, "pick an online reader" would invite sending the customer's card a second time.
   const blockReason = !sendable
@@ -1136,7 +1135,7 @@ function PaymentOnReaderOrLink() {
             Cancel payment
           </button>
         ) : null}
-        {finished || payment.status === 'failed' || payment.status === 'unknown' ? (
+        {cardSaleEnded(payment) || payment.status === 'unknown' ? (
           // The next step once the sale has ended, also when the screen opens on it (see cardEnded).
           <button type="button" data-autofocus={cardEnded ? '' : undefined} onClick={() => setScreen('create')}>
             New payment (F1)
